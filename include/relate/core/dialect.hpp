@@ -1,0 +1,43 @@
+#pragma once
+// A Dialect turns statements into SQL text for one database. It is the only
+// place in relate that writes SQL text.
+
+#include <string>
+#include <string_view>
+
+#include "relate/core/compiled.hpp"
+
+namespace relate {
+
+class Executable;  // statement.hpp
+
+class Dialect {
+ public:
+  virtual ~Dialect() = default;
+
+  // "sqlite" or "postgresql".
+  virtual std::string_view name() const noexcept = 0;
+
+  // The identifier as it must appear in SQL: quoted when it is a reserved word,
+  // is not all lower case, or holds characters other than [a-z0-9_].
+  virtual std::string quote_identifier(std::string_view identifier) const;
+
+  // The text of the n-th placeholder (1-based): "?" for SQLite, "$n" for PostgreSQL.
+  virtual std::string placeholder(std::size_t n) const = 0;
+
+  // Compiles any statement (select, insert, update, delete, DDL, text).
+  CompiledStatement compile(const Executable& statement) const;
+
+  // Transaction control, so that engine/ never writes SQL itself.
+  virtual std::string begin_sql() const { return "BEGIN"; }
+  virtual std::string commit_sql() const { return "COMMIT"; }
+  virtual std::string rollback_sql() const { return "ROLLBACK"; }
+  std::string savepoint_sql(std::string_view name) const;
+  std::string release_savepoint_sql(std::string_view name) const;
+  std::string rollback_to_savepoint_sql(std::string_view name) const;
+};
+
+const Dialect& sqlite_dialect();
+const Dialect& postgresql_dialect();
+
+}  // namespace relate

@@ -1,0 +1,87 @@
+#include "relate/core/dialect.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace relate {
+
+namespace {
+
+// Words that must be quoted as identifiers on at least one of the supported
+// databases (the union keeps quoting identical across dialects).
+constexpr std::array<std::string_view, 98> reserved_words{
+    "all", "alter", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric",
+    "authorization", "between", "binary", "both", "by", "case", "cast", "check", "collate",
+    "column", "concurrently", "constraint", "create", "cross", "current_catalog",
+    "current_date", "current_role", "current_schema", "current_time", "current_timestamp",
+    "current_user", "default", "deferrable", "delete", "desc", "distinct", "do", "drop",
+    "else", "end", "escape", "except", "exists", "false", "fetch", "for", "foreign",
+    "freeze", "from", "full", "glob", "grant", "group", "having", "ilike", "in", "index",
+    "initially", "inner", "insert", "intersect", "into", "is", "isnull", "join", "key",
+    "lateral", "leading", "left", "like", "limit", "localtime", "localtimestamp", "natural",
+    "not", "notnull", "null", "offset", "on", "only", "or", "order", "outer", "overlaps",
+    "placing", "primary", "references", "returning", "right", "select", "session_user",
+    "set", "similar", "some", "symmetric", "table", "then", "to"};
+constexpr std::array<std::string_view, 14> more_reserved_words{
+    "trailing", "transaction", "true", "union", "unique", "update", "user", "using",
+    "values", "variadic", "verbose", "when", "where", "window"};
+
+bool is_reserved(std::string_view word) {
+  return std::find(reserved_words.begin(), reserved_words.end(), word) != reserved_words.end() ||
+         std::find(more_reserved_words.begin(), more_reserved_words.end(), word) !=
+             more_reserved_words.end();
+}
+
+bool needs_quotes(std::string_view id) {
+  if (id.empty()) return true;
+  if (!(id[0] == '_' || (id[0] >= 'a' && id[0] <= 'z'))) return true;
+  for (char c : id)
+    if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return true;
+  return is_reserved(id);
+}
+
+class SqliteDialect final : public Dialect {
+ public:
+  std::string_view name() const noexcept override { return "sqlite"; }
+  std::string placeholder(std::size_t) const override { return "?"; }
+};
+
+class PostgresqlDialect final : public Dialect {
+ public:
+  std::string_view name() const noexcept override { return "postgresql"; }
+  std::string placeholder(std::size_t n) const override { return "$" + std::to_string(n); }
+};
+
+}  // namespace
+
+std::string Dialect::quote_identifier(std::string_view id) const {
+  if (!needs_quotes(id)) return std::string(id);
+  std::string out = "\"";
+  for (char c : id) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+std::string Dialect::savepoint_sql(std::string_view name) const {
+  return "SAVEPOINT " + quote_identifier(name);
+}
+std::string Dialect::release_savepoint_sql(std::string_view name) const {
+  return "RELEASE SAVEPOINT " + quote_identifier(name);
+}
+std::string Dialect::rollback_to_savepoint_sql(std::string_view name) const {
+  return "ROLLBACK TO SAVEPOINT " + quote_identifier(name);
+}
+
+const Dialect& sqlite_dialect() {
+  static const SqliteDialect d;
+  return d;
+}
+const Dialect& postgresql_dialect() {
+  static const PostgresqlDialect d;
+  return d;
+}
+
+}  // namespace relate
