@@ -59,7 +59,7 @@ struct BackendName {
 }  // namespace relate::testing
 
 // Instantiates a BackendTest-derived suite for every backend.
-#define RELATE_INSTANTIATE_BACKENDS(Suite)                                                   \
-  INSTANTIATE_TEST_SUITE_P(Backends, Suite,                                                 \
-                           ::testing::ValuesIn(::relate::testing::backend_names()),          \
+#define RELATE_INSTANTIATE_BACKENDS(Suite)                                          \
+  INSTANTIATE_TEST_SUITE_P(Backends, Suite,                                         \
+                           ::testing::ValuesIn(::relate::testing::backend_names()), \
                            ::relate::testing::BackendName())

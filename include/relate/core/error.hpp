@@ -47,13 +47,13 @@ class PoolTimeout : public Error {
 
 // What the database driver reported about a failed statement.
 struct DatabaseErrorInfo {
-  std::string sqlstate;             // PostgreSQL SQLSTATE, e.g. "23505"; empty for SQLite
-  std::optional<int> sqlite_code;   // SQLite extended result code, e.g. 2067
-  std::string constraint;           // constraint name where reported
-  std::string table;                // table where reported
-  std::string column;               // column where reported
-  std::string driver_message;       // the driver's own text
-  std::string sql;                  // the statement that failed, without parameter values
+  std::string sqlstate;            // PostgreSQL SQLSTATE, e.g. "23505"; empty for SQLite
+  std::optional<int> sqlite_code;  // SQLite extended result code, e.g. 2067
+  std::string constraint;          // constraint name where reported
+  std::string table;               // table where reported
+  std::string column;              // column where reported
+  std::string driver_message;      // the driver's own text
+  std::string sql;                 // the statement that failed, without parameter values
 };
 
 class DatabaseError : public Error {

@@ -53,6 +53,11 @@ struct SqlType {
 };
 
 template <class T>
+inline constexpr bool is_optional_v = false;
+template <class T>
+inline constexpr bool is_optional_v<std::optional<T>> = true;
+
+template <class T>
 struct type_adapter;  // specialise for your own types (see above)
 
 // A C++ type relate knows how to store.
@@ -72,27 +77,38 @@ std::chrono::sys_time<std::chrono::microseconds> parse_timestamp(std::string_vie
 
 template <class I>
 constexpr std::string_view integer_name() {
-  if constexpr (std::same_as<I, std::int8_t>) return "int8_t";
-  else if constexpr (std::same_as<I, std::uint8_t>) return "uint8_t";
-  else if constexpr (std::same_as<I, std::int16_t>) return "int16_t";
-  else if constexpr (std::same_as<I, std::uint16_t>) return "uint16_t";
-  else if constexpr (std::same_as<I, std::int32_t>) return "int32_t";
-  else if constexpr (std::same_as<I, std::uint32_t>) return "uint32_t";
-  else if constexpr (std::same_as<I, std::int64_t>) return "int64_t";
-  else if constexpr (std::same_as<I, std::uint64_t>) return "uint64_t";
-  else if constexpr (std::is_signed_v<I>) return "signed integer";
-  else return "unsigned integer";
+  if constexpr (std::same_as<I, std::int8_t>)
+    return "int8_t";
+  else if constexpr (std::same_as<I, std::uint8_t>)
+    return "uint8_t";
+  else if constexpr (std::same_as<I, std::int16_t>)
+    return "int16_t";
+  else if constexpr (std::same_as<I, std::uint16_t>)
+    return "uint16_t";
+  else if constexpr (std::same_as<I, std::int32_t>)
+    return "int32_t";
+  else if constexpr (std::same_as<I, std::uint32_t>)
+    return "uint32_t";
+  else if constexpr (std::same_as<I, std::int64_t>)
+    return "int64_t";
+  else if constexpr (std::same_as<I, std::uint64_t>)
+    return "uint64_t";
+  else if constexpr (std::is_signed_v<I>)
+    return "signed integer";
+  else
+    return "unsigned integer";
 }
 }  // namespace detail
 
 // Every integer width. Values coming back are range-checked.
 template <std::integral I>
-  requires(!std::same_as<I, bool> && !std::same_as<I, char> && !std::same_as<I, wchar_t> &&
-           !std::same_as<I, char8_t> && !std::same_as<I, char16_t> && !std::same_as<I, char32_t>)
-struct type_adapter<I> {
-  static constexpr SqlType sql_type{sizeof(I) < 4   ? TypeKind::small_integer
-                                    : sizeof(I) == 4 && std::is_signed_v<I> ? TypeKind::integer
-                                                                           : TypeKind::big_integer};
+requires(!std::same_as<I, bool> && !std::same_as<I, char> && !std::same_as<I, wchar_t> &&
+         !std::same_as<I, char8_t> && !std::same_as<I, char16_t> &&
+         !std::same_as<I, char32_t>) struct type_adapter<I> {
+  static constexpr SqlType sql_type{sizeof(I) < 4 ? TypeKind::small_integer
+                                    : sizeof(I) == 4 && std::is_signed_v<I>
+                                        ? TypeKind::integer
+                                        : TypeKind::big_integer};
   static Value to_value(I i) { return Value(i); }
   static I from_value(const Value& v) {
     const std::int64_t x = v.as_integer();
@@ -176,7 +192,9 @@ template <>
 struct type_adapter<std::chrono::sys_days> {
   static constexpr SqlType sql_type{TypeKind::date};
   static Value to_value(std::chrono::sys_days d) { return Value(detail::format_date(d)); }
-  static std::chrono::sys_days from_value(const Value& v) { return detail::parse_date(v.as_text()); }
+  static std::chrono::sys_days from_value(const Value& v) {
+    return detail::parse_date(v.as_text());
+  }
 };
 
 template <>
@@ -194,12 +212,11 @@ struct type_adapter<std::chrono::year_month_day> {
 // Time points are stored as UTC timestamps with microsecond precision; finer
 // durations are truncated toward the past on the way in.
 template <class Duration>
-  requires(!std::same_as<Duration, std::chrono::days>)
-struct type_adapter<std::chrono::sys_time<Duration>> {
+requires(!std::same_as<Duration,
+                       std::chrono::days>) struct type_adapter<std::chrono::sys_time<Duration>> {
   static constexpr SqlType sql_type{TypeKind::timestamp};
   static Value to_value(std::chrono::sys_time<Duration> tp) {
-    return Value(
-        detail::format_timestamp(std::chrono::floor<std::chrono::microseconds>(tp)));
+    return Value(detail::format_timestamp(std::chrono::floor<std::chrono::microseconds>(tp)));
   }
   static std::chrono::sys_time<Duration> from_value(const Value& v) {
     auto us = detail::parse_timestamp(v.as_text());
@@ -227,11 +244,11 @@ concept LabelledEnum = std::is_enum_v<E> && requires {
 };
 
 template <class E>
-  requires std::is_enum_v<E>
+requires std::is_enum_v<E>
 struct type_adapter<E> {
   using underlying = std::underlying_type_t<E>;
-  static constexpr SqlType sql_type = LabelledEnum<E> ? SqlType{TypeKind::text}
-                                                      : type_adapter<underlying>::sql_type;
+  static constexpr SqlType sql_type =
+      LabelledEnum<E> ? SqlType{TypeKind::text} : type_adapter<underlying>::sql_type;
 
   static Value to_value(E e) {
     if constexpr (LabelledEnum<E>) {
@@ -248,8 +265,8 @@ struct type_adapter<E> {
       const std::string& text = v.as_text();
       for (const auto& [value, label] : enum_labels<E>::values)
         if (label == text) return value;
-      throw ConversionError("'" + text + "' is not a label of enum_labels<" + std::string(type_name<E>()) +
-                            ">");
+      throw ConversionError("'" + text + "' is not a label of enum_labels<" +
+                            std::string(type_name<E>()) + ">");
     } else {
       return static_cast<E>(type_adapter<underlying>::from_value(v));
     }
@@ -265,8 +282,7 @@ Value to_value(const T& t) {
 
 template <SqlValueType T>
 T from_value(const Value& v) {
-  if constexpr (requires { typename T::value_type; } &&
-                std::same_as<T, std::optional<typename T::value_type>>) {
+  if constexpr (is_optional_v<T>) {
     return type_adapter<T>::from_value(v);
   } else {
     if (v.is_null())

@@ -28,8 +28,7 @@ class Value {
   Value(std::nullptr_t) noexcept {}
   Value(bool b) noexcept : v_(b) {}
   template <std::integral I>
-    requires(!std::same_as<I, bool> && !std::same_as<I, char>)
-  Value(I i) : v_(checked(i)) {}
+  requires(!std::same_as<I, bool> && !std::same_as<I, char>) Value(I i) : v_(checked(i)) {}
   Value(double d) noexcept : v_(d) {}
   Value(std::string s) noexcept : v_(std::move(s)) {}
   Value(std::string_view s) : v_(std::string(s)) {}
