@@ -7,3 +7,4 @@
 #include "relate/core/type_name.hpp"
 #include "relate/core/types.hpp"
 #include "relate/core/value.hpp"
+#include "relate/core/warning.hpp"

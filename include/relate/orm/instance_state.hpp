@@ -1,0 +1,72 @@
+#pragma once
+// InstanceState: what the ORM knows about one mapped object. It lives in the
+// object's handle block (object.hpp), so every handle reaches it directly.
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "relate/core/value.hpp"
+
+namespace relate {
+
+class Mapper;
+class SessionImpl;
+
+namespace detail {
+class ObjectBlock;
+}
+
+// The five states of spec 6.1.
+enum class ObjectState : std::uint8_t { transient, pending, persistent, deleted, detached };
+
+std::string_view to_string(ObjectState state) noexcept;
+
+class InstanceState {
+ public:
+  ObjectState state() const noexcept {
+    if (session_ == nullptr) return has_identity_ ? ObjectState::detached : ObjectState::transient;
+    if (!has_identity_) return ObjectState::pending;
+    return deleted_ ? ObjectState::deleted : ObjectState::persistent;
+  }
+
+  const Mapper* mapper() const noexcept { return mapper_; }
+  SessionImpl* session() const noexcept { return session_; }
+  bool has_identity() const noexcept { return has_identity_; }
+  // Primary-key values of the row this object stands for (valid with an identity).
+  const std::vector<Value>& identity() const noexcept { return identity_; }
+  // Marked by Session::remove() and not yet flushed.
+  bool marked_for_delete() const noexcept { return marked_for_delete_; }
+  detail::ObjectBlock* block() const noexcept { return block_; }
+
+  // Hot path of every handle access: a flag write and a test.
+  void touch() noexcept { touched_ = true; }
+  bool needs_load() const noexcept { return expired_count_ != 0; }
+  bool is_expired(std::size_t column) const noexcept {
+    return column < expired_.size() && expired_[column];
+  }
+
+ private:
+  friend class SessionImpl;
+  friend class Mapper;
+  friend class detail::ObjectBlock;
+  friend struct StateAccess;
+
+  detail::ObjectBlock* block_ = nullptr;
+  const Mapper* mapper_ = nullptr;
+  SessionImpl* session_ = nullptr;
+  std::vector<Value> identity_;
+  // Column values as the database last had them (index = mapper column index);
+  // comparing against them is how changes to plain struct members are found.
+  std::vector<Value> committed_;
+  std::vector<bool> expired_;
+  std::size_t expired_count_ = 0;
+  std::uint64_t insert_order_ = 0;
+  bool has_identity_ = false;
+  bool deleted_ = false;            // DELETE flushed, transaction not yet ended
+  bool marked_for_delete_ = false;  // in session.deleted(), waiting for flush
+  bool touched_ = false;            // accessed through a handle since the last snapshot
+  bool held_strongly_ = false;      // the Session owns a reference
+};
+
+}  // namespace relate

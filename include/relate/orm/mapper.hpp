@@ -1,0 +1,141 @@
+#pragma once
+// Mapper: how one C++ struct maps to one table. Member pointers become
+// type-erased ColumnAttributes once, at mapping time; everything after that
+// (Session, unit of work, loading) works on Values through them.
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <typeinfo>
+#include <vector>
+
+#include "relate/core/schema.hpp"
+#include "relate/core/type_name.hpp"
+#include "relate/core/types.hpp"
+
+namespace relate {
+
+namespace detail {
+class ObjectBlock;
+}
+
+// One mapped scalar member.
+class ColumnAttribute {
+ public:
+  ColumnAttribute(std::string column_name, SqlType type)
+      : column_name_(std::move(column_name)), type_(type) {}
+  virtual ~ColumnAttribute() = default;
+  ColumnAttribute(const ColumnAttribute&) = delete;
+  ColumnAttribute& operator=(const ColumnAttribute&) = delete;
+
+  virtual Value get(const void* object) const = 0;
+  // Throws ConversionError (naming the column) when the value does not fit.
+  virtual void set(void* object, const Value& value) const = 0;
+  // Whether the member currently holds `value` (cheaper than get() + compare).
+  virtual bool holds(const void* object, const Value& value) const { return get(object) == value; }
+
+  const std::string& column_name() const noexcept { return column_name_; }
+  SqlType type() const noexcept { return type_; }
+  std::size_t index() const noexcept { return index_; }
+  const Column& column() const noexcept { return *column_; }
+
+ private:
+  friend class Mapper;
+  friend class Registry;
+  std::string column_name_;
+  SqlType type_;
+  std::size_t index_ = 0;
+  const Column* column_ = nullptr;
+};
+
+namespace detail {
+
+template <class T, class M>
+class MemberColumn final : public ColumnAttribute {
+ public:
+  MemberColumn(std::string column_name, M T::*member)
+      : ColumnAttribute(std::move(column_name), type_adapter<M>::sql_type), member_(member) {}
+
+  Value get(const void* object) const override {
+    return type_adapter<M>::to_value(static_cast<const T*>(object)->*member_);
+  }
+  void set(void* object, const Value& value) const override {
+    try {
+      static_cast<T*>(object)->*member_ = from_value<M>(value);
+    } catch (const ConversionError& e) {
+      throw ConversionError(std::string(type_name<T>()) + "." + column_name() + ": " + e.what());
+    }
+  }
+  M T::*member() const noexcept { return member_; }
+
+ private:
+  M T::*member_;
+};
+
+}  // namespace detail
+
+class Mapper {
+ public:
+  Mapper(const std::type_info& type, std::string class_name, std::string table_name)
+      : type_(type), class_name_(std::move(class_name)), table_name_(std::move(table_name)) {}
+  Mapper(const Mapper&) = delete;
+  Mapper& operator=(const Mapper&) = delete;
+
+  const std::type_info& type() const noexcept { return type_; }
+  const std::string& class_name() const noexcept { return class_name_; }
+  const std::string& table_name() const noexcept { return table_name_; }
+  // Valid once the registry is configured.
+  const Table& table() const noexcept { return *table_; }
+
+  const std::vector<std::unique_ptr<ColumnAttribute>>& columns() const noexcept {
+    return columns_;
+  }
+  // Indexes into columns(), in primary-key order.
+  const std::vector<std::size_t>& primary_key() const noexcept { return primary_key_; }
+  // The column the database fills in on INSERT, if any.
+  std::optional<std::size_t> generated_key() const noexcept { return generated_key_; }
+  std::optional<std::size_t> version_column() const noexcept { return version_column_; }
+
+  // The column index of a mapped member; throws InvalidRequest when not mapped.
+  template <class T, class M>
+  std::size_t column_index(M T::*member) const {
+    for (const auto& c : columns_)
+      if (auto* mc = dynamic_cast<const detail::MemberColumn<T, M>*>(c.get()))
+        if (mc->member() == member) return mc->index();
+    throw_not_mapped_member();
+  }
+  const ColumnAttribute* find_column(std::string_view column_name) const noexcept;
+
+  // A new, value-initialised object with no references yet.
+  detail::ObjectBlock* create() const { return create_(); }
+
+  // The primary-key values of an object as it is in memory now.
+  std::vector<Value> primary_key_of(const void* object) const;
+  // True when the key holds "not assigned yet" values: NULL, or 0 in a
+  // database-generated integer key (the C++ default of an int64_t member).
+  bool key_is_unassigned(const std::vector<Value>& key) const;
+  std::string describe(const std::vector<Value>& key) const;
+
+ private:
+  friend class Registry;
+  template <class T>
+  friend class MapperBuilder;
+  [[noreturn]] void throw_not_mapped_member() const;
+
+  const std::type_info& type_;
+  std::string class_name_;
+  std::string table_name_;
+  const Table* table_ = nullptr;
+  std::vector<std::unique_ptr<ColumnAttribute>> columns_;
+  std::deque<Column> column_specs_;  // as declared, until configure() builds the table
+  std::vector<TableElement> extra_elements_;
+  std::vector<std::size_t> primary_key_;
+  std::optional<std::size_t> generated_key_;
+  std::optional<std::size_t> version_column_;
+  std::string version_column_name_;
+  detail::ObjectBlock* (*create_)() = nullptr;
+};
+
+}  // namespace relate

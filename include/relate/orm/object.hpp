@@ -1,0 +1,207 @@
+#pragma once
+// How users hold mapped objects: relate::Ptr<T>, a shared handle like
+// std::shared_ptr whose control block also carries the object's InstanceState.
+// That gives the Session O(1) access to an object's state with no global lookup
+// table, and a hook on attribute access (operator->) that loads expired
+// attributes, as SQLAlchemy does on attribute access.
+//
+//   auto jack = relate::make<User>({.name = "jack"});
+//   session.add(jack);
+//
+// Ownership (see docs/memory.md): a Session holds strong references to pending,
+// deleted and modified objects; a clean persistent object lives as long as
+// handles to it exist outside the Session, and leaves the identity map when the
+// last one goes. Handles are not thread-safe beyond their reference count: use
+// an object in the thread of the Session it belongs to.
+
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <typeinfo>
+#include <utility>
+
+#include "relate/orm/instance_state.hpp"
+
+namespace relate {
+
+namespace detail {
+
+class ObjectBlock {
+ public:
+  explicit ObjectBlock(const std::type_info& type) noexcept : type_(type) { state_.block_ = this; }
+  ObjectBlock(const ObjectBlock&) = delete;
+  ObjectBlock& operator=(const ObjectBlock&) = delete;
+  virtual ~ObjectBlock() = default;
+
+  virtual void* object() noexcept = 0;
+  const std::type_info& type() const noexcept { return type_; }
+  InstanceState& state() noexcept { return state_; }
+  std::size_t use_count() const noexcept { return refs_.load(std::memory_order_relaxed); }
+
+  void retain() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  // When the count reaches zero the object's Session may keep it (it has unflushed
+  // changes); otherwise it is destroyed.
+  void release() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) last_reference_gone();
+  }
+
+ private:
+  void last_reference_gone() noexcept;
+
+  std::atomic<std::size_t> refs_{0};
+  const std::type_info& type_;
+  InstanceState state_;
+};
+
+template <class T>
+class TypedBlock final : public ObjectBlock {
+ public:
+  template <class... Args>
+  explicit TypedBlock(Args&&... args) : ObjectBlock(typeid(T)), value_{std::forward<Args>(args)...} {}
+  void* object() noexcept override { return &value_; }
+
+ private:
+  T value_;
+};
+
+// Loads expired attributes before an access, or throws DetachedInstanceError.
+void prepare_access(InstanceState& state);
+
+}  // namespace detail
+
+// A type-erased handle to any mapped object (the Session's views return these).
+class Object {
+ public:
+  Object() noexcept = default;
+  explicit Object(detail::ObjectBlock* block) noexcept : block_(block) {
+    if (block_) block_->retain();
+  }
+  Object(const Object& o) noexcept : Object(o.block_) {}
+  Object(Object&& o) noexcept : block_(std::exchange(o.block_, nullptr)) {}
+  Object& operator=(Object o) noexcept {
+    std::swap(block_, o.block_);
+    return *this;
+  }
+  ~Object() {
+    if (block_) block_->release();
+  }
+
+  explicit operator bool() const noexcept { return block_ != nullptr; }
+  const std::type_info& type() const noexcept { return block_->type(); }
+  template <class T>
+  bool is() const noexcept {
+    return block_ && block_->type() == typeid(T);
+  }
+  detail::ObjectBlock* block() const noexcept { return block_; }
+  friend bool operator==(const Object& a, const Object& b) noexcept { return a.block_ == b.block_; }
+
+ private:
+  detail::ObjectBlock* block_ = nullptr;
+};
+
+template <class T>
+class Ptr {
+ public:
+  using element_type = T;
+
+  Ptr() noexcept = default;
+  Ptr(std::nullptr_t) noexcept {}
+  Ptr(const Ptr& o) noexcept : block_(o.block_), object_(o.object_) {
+    if (block_) block_->retain();
+  }
+  Ptr(Ptr&& o) noexcept
+      : block_(std::exchange(o.block_, nullptr)), object_(std::exchange(o.object_, nullptr)) {}
+  Ptr& operator=(Ptr o) noexcept {
+    std::swap(block_, o.block_);
+    std::swap(object_, o.object_);
+    return *this;
+  }
+  ~Ptr() {
+    if (block_) block_->release();
+  }
+
+  // Adopts a block that already counts this reference (used by relate itself).
+  static Ptr adopt(detail::ObjectBlock* block) noexcept {
+    Ptr p;
+    p.block_ = block;
+    p.object_ = block ? static_cast<T*>(block->object()) : nullptr;
+    return p;
+  }
+  // A new reference to a block (used by relate itself).
+  static Ptr from_block(detail::ObjectBlock* block) noexcept {
+    if (block) block->retain();
+    return adopt(block);
+  }
+  // The checked conversion from a type-erased handle; null if the type differs.
+  static Ptr from(const Object& o) noexcept {
+    return o.is<T>() ? from_block(o.block()) : Ptr();
+  }
+
+  // Access loads expired attributes first (one SELECT), and on a detached
+  // object with expired attributes throws DetachedInstanceError.
+  T* operator->() const {
+    prepare();
+    return object_;
+  }
+  T& operator*() const {
+    prepare();
+    return *object_;
+  }
+  // The object without loading anything.
+  T* get() const noexcept { return object_; }
+
+  explicit operator bool() const noexcept { return block_ != nullptr; }
+  detail::ObjectBlock* block() const noexcept { return block_; }
+  operator Object() const noexcept { return Object(block_); }
+
+  // A std::shared_ptr view sharing this handle's ownership.
+  std::shared_ptr<T> shared() const {
+    if (!block_) return nullptr;
+    block_->retain();
+    return std::shared_ptr<T>(object_, [b = block_](T*) { b->release(); });
+  }
+
+  friend bool operator==(const Ptr& a, const Ptr& b) noexcept { return a.block_ == b.block_; }
+  friend bool operator==(const Ptr& a, std::nullptr_t) noexcept { return a.block_ == nullptr; }
+
+ private:
+  void prepare() const {
+    auto& st = block_->state();
+    st.touch();
+    if (st.needs_load()) detail::prepare_access(st);
+  }
+
+  detail::ObjectBlock* block_ = nullptr;
+  T* object_ = nullptr;
+};
+
+// Creates a mapped object: make<User>() value-initialises, make<User>({.name = "x"})
+// or make<User>(other_user) copies or moves in an existing value.
+template <class T, class... Args>
+Ptr<T> make(Args&&... args) {
+  auto* block = new detail::TypedBlock<T>(std::forward<Args>(args)...);
+  block->retain();
+  return Ptr<T>::adopt(block);
+}
+template <class T>
+Ptr<T> make(T&& value) {
+  auto* block = new detail::TypedBlock<T>(std::move(value));
+  block->retain();
+  return Ptr<T>::adopt(block);
+}
+
+}  // namespace relate
+
+template <class T>
+struct std::hash<relate::Ptr<T>> {
+  std::size_t operator()(const relate::Ptr<T>& p) const noexcept {
+    return std::hash<const void*>()(p.block());
+  }
+};
+template <>
+struct std::hash<relate::Object> {
+  std::size_t operator()(const relate::Object& o) const noexcept {
+    return std::hash<const void*>()(o.block());
+  }
+};

@@ -1,0 +1,147 @@
+#pragma once
+// Registry: the set of mapped structs, and the MetaData their tables live in.
+//
+//   relate::Registry registry;
+//   registry.map<User>("users", [](auto& m) {
+//     m.column("id", &User::id, relate::primary_key());
+//     m.column("name", &User::name, relate::length(50));
+//     m.column("nickname", &User::nickname);          // std::optional<std::string>: nullable
+//   });
+//
+// Mapping is checked once, by configure(), which the first Session runs if the
+// user did not: a wrong mapping fails there with a ConfigurationError that names
+// the struct, the column or table, and the fix.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <typeindex>
+#include <unordered_map>
+#include <vector>
+
+#include "relate/core/schema.hpp"
+#include "relate/orm/mapper.hpp"
+#include "relate/orm/object.hpp"
+
+namespace relate {
+
+class Engine;
+
+// Column options, applied in order to the column being mapped. Each is a small
+// callable on Column, so they also compose with Column's own chained setters.
+struct ColumnOption {
+  std::function<void(Column&)> apply;
+};
+ColumnOption primary_key();
+ColumnOption autoincrement(bool yes = true);
+ColumnOption not_null();
+ColumnOption nullable();
+ColumnOption unique();
+ColumnOption index();
+ColumnOption length(int n);
+ColumnOption default_value(Value value);
+ColumnOption server_default(Value literal);
+ColumnOption server_default_sql(std::string raw_sql);
+ColumnOption foreign_key(std::string target, ReferentialAction on_delete = ReferentialAction::no_action,
+                         ReferentialAction on_update = ReferentialAction::no_action);
+
+template <class T>
+class MapperBuilder {
+ public:
+  explicit MapperBuilder(Mapper& mapper) : mapper_(mapper) {}
+
+  // Maps a member to a column. The column's SQL type comes from the member's
+  // type adapter; it is NOT NULL unless the member is a std::optional.
+  template <class M, class... Options>
+  Column& column(std::string name, M T::*member, Options&&... options) {
+    static_assert(SqlValueType<M>,
+                  "relate: this member's type has no type adapter. Map a type relate knows "
+                  "(integers, double, bool, std::string, byte vectors, std::optional, "
+                  "std::chrono dates and time points, enums) or specialise "
+                  "relate::type_adapter<YourType> (see relate/core/types.hpp).");
+    static_assert((std::same_as<std::remove_cvref_t<Options>, ColumnOption> && ...),
+                  "relate: column options are relate::primary_key(), relate::not_null(), ...");
+    auto& attr = mapper_.columns_.emplace_back(
+        std::make_unique<detail::MemberColumn<T, M>>(name, member));
+    attr->index_ = mapper_.columns_.size() - 1;
+    Column& c = mapper_.column_specs_.emplace_back(relate::column<M>(std::move(name)));
+    (options.apply(c), ...);
+    return c;
+  }
+
+  // An optimistic-concurrency counter (spec 5.8): 1 on INSERT, incremented by
+  // every UPDATE, and checked in the WHERE of UPDATE and DELETE.
+  template <class M>
+    requires std::integral<M>
+  Column& version_counter(std::string name, M T::*member) {
+    mapper_.version_column_name_ = name;
+    return column(std::move(name), member);
+  }
+
+  // Table-level constraints and indexes.
+  void unique(std::vector<std::string> columns, std::string name = {}) {
+    mapper_.extra_elements_.emplace_back(UniqueConstraint(std::move(columns), std::move(name)));
+  }
+  void index(std::string name, std::vector<std::string> columns, bool unique = false) {
+    mapper_.extra_elements_.emplace_back(Index(std::move(name), std::move(columns), unique));
+  }
+  void foreign_key(std::vector<std::string> columns, std::vector<std::string> targets,
+                   ReferentialAction on_delete = ReferentialAction::no_action,
+                   ReferentialAction on_update = ReferentialAction::no_action) {
+    ForeignKey fk(std::move(columns), std::move(targets));
+    fk.on_delete(on_delete).on_update(on_update);
+    mapper_.extra_elements_.emplace_back(std::move(fk));
+  }
+
+ private:
+  Mapper& mapper_;
+};
+
+class Registry {
+ public:
+  Registry();
+  ~Registry();
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  template <class T, class F>
+  const Mapper& map(std::string table, F&& define) {
+    static_assert(std::is_default_constructible_v<T>,
+                  "relate: a mapped struct must be default-constructible (relate creates "
+                  "objects when it loads rows)");
+    Mapper& m = add_mapper(typeid(T), std::string(type_name<T>()), std::move(table));
+    m.create_ = [] () -> detail::ObjectBlock* { return new detail::TypedBlock<T>(); };
+    MapperBuilder<T> builder(m);
+    std::forward<F>(define)(builder);
+    return m;
+  }
+
+  // Builds the tables and checks every mapping. Runs once; later calls do nothing.
+  void configure();
+  bool configured() const noexcept { return configured_; }
+
+  // Throws InvalidRequest naming the type when it is not mapped.
+  const Mapper& mapper_for(const std::type_info& type) const;
+  template <class T>
+  const Mapper& mapper() const {
+    return mapper_for(typeid(T));
+  }
+  const Mapper* find_mapper(const std::type_info& type) const noexcept;
+  std::vector<const Mapper*> mappers() const;
+
+  // The tables of every mapped struct (configures first).
+  const MetaData& metadata();
+
+  void create_all(const Engine& engine);
+  void drop_all(const Engine& engine);
+
+ private:
+  Mapper& add_mapper(const std::type_info& type, std::string class_name, std::string table);
+
+  MetaData metadata_;
+  std::vector<std::unique_ptr<Mapper>> mappers_;
+  std::unordered_map<std::type_index, Mapper*> by_type_;
+  bool configured_ = false;
+};
+
+}  // namespace relate
