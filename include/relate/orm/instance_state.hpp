@@ -70,3 +70,11 @@ class InstanceState {
 };
 
 }  // namespace relate
+
+namespace relate {
+// Narrow write access for free functions of the ORM (make_transient on an object
+// that has no Session).
+struct StateAccess {
+  static void forget_identity(InstanceState& st);
+};
+}  // namespace relate

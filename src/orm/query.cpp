@@ -1,0 +1,156 @@
+// Query execution and bulk statements (spec section 8).
+
+#include "relate/orm/query.hpp"
+
+#include "orm/session_impl.hpp"
+
+namespace relate {
+
+Expr QueryBase::column_expr(std::size_t index) const {
+  return Expr(mapper_->columns()[index]->column());
+}
+
+Select QueryBase::build(std::vector<Expr> columns) const {
+  Select q = columns.empty() ? session_->select_columns(*mapper_)
+                             : select(std::move(columns)).from(From(mapper_->table()));
+  const Registry& r = session_->registry();
+  for (const auto& c : where_) q = q.where(c.resolve(r));
+  if (!order_by_.empty()) {
+    std::vector<Expr> terms;
+    for (const auto& o : order_by_) terms.push_back(o.resolve(r));
+    q = q.order_by(std::move(terms));
+  }
+  if (limit_) q = q.limit(*limit_);
+  if (offset_) q = q.offset(*offset_);
+  return q;
+}
+
+struct QueryBase::Cursor::Impl {
+  SessionImpl& session;
+  const Mapper& mapper;
+  CompiledStatement stmt;
+  Result result;
+  Result::iterator it;
+};
+
+QueryBase::Cursor::Cursor(SessionImpl& s, const Mapper& m, Select q) {
+  s.autoflush();
+  auto stmt = s.compile(q);
+  Result result = s.connection().execute(stmt);
+  impl_ = std::unique_ptr<Impl>(new Impl{s, m, std::move(stmt), std::move(result), {}});
+  impl_->it = impl_->result.begin();
+}
+
+QueryBase::Cursor::~Cursor() = default;
+
+detail::ObjectBlock* QueryBase::Cursor::next() {
+  while (impl_->it != impl_->result.end()) {
+    detail::ObjectBlock* b = impl_->session.instance_from_row(impl_->mapper, *impl_->it, 0);
+    ++impl_->it;
+    if (b) return b;
+  }
+  return nullptr;
+}
+
+std::shared_ptr<QueryBase::Cursor> QueryBase::cursor() const {
+  return std::make_shared<Cursor>(*session_, *mapper_, build());
+}
+
+std::vector<detail::ObjectBlock*> QueryBase::fetch(std::optional<std::int64_t> limit) const {
+  Select q = build();
+  if (limit && (!limit_ || *limit_ > *limit)) q = q.limit(*limit);
+  Cursor c(*session_, *mapper_, std::move(q));
+  std::vector<detail::ObjectBlock*> out;
+  try {
+    while (auto* b = c.next()) {
+      out.push_back(b);
+    }
+  } catch (...) {
+    for (auto* b : out) b->release();
+    throw;
+  }
+  return out;
+}
+
+std::vector<Row> QueryBase::fetch_rows(std::vector<Expr> columns) const {
+  session_->autoflush();
+  auto stmt = session_->compile(build(std::move(columns)));
+  Result r = session_->connection().execute(stmt);
+  std::vector<Row> rows;
+  for (const auto& row : r) rows.push_back(row);
+  return rows;
+}
+
+std::int64_t QueryBase::count() const {
+  session_->autoflush();
+  auto stmt = session_->compile(build().count());
+  return session_->connection().execute(stmt).scalar<std::int64_t>();
+}
+
+bool QueryBase::exists() const {
+  session_->autoflush();
+  auto stmt = session_->compile(select({relate::exists(build())}));
+  return session_->connection().execute(stmt).scalar<bool>();
+}
+
+namespace {
+
+std::vector<Expr> pk_exprs(const Mapper& m) {
+  std::vector<Expr> out;
+  for (auto i : m.primary_key()) out.emplace_back(m.columns()[i]->column());
+  return out;
+}
+
+}  // namespace
+
+std::int64_t QueryBase::bulk_delete(Synchronize sync) const {
+  session_->autoflush();
+  const Registry& r = session_->registry();
+  auto stmt_builder = delete_from(mapper_->table());
+  for (const auto& c : where_) stmt_builder = stmt_builder.where(c.resolve(r));
+  if (sync == Synchronize::evaluate)
+    throw InvalidRequest("Synchronize::evaluate is not supported by bulk_delete(); use "
+                         "Synchronize::fetch (the default) or Synchronize::none");
+  const bool fetch = sync != Synchronize::none;
+  if (fetch) stmt_builder = stmt_builder.returning(pk_exprs(*mapper_));
+  auto stmt = session_->compile(stmt_builder);
+  Result res = session_->connection().execute(stmt);
+  if (!fetch) return res.rows_affected();
+  std::int64_t n = 0;
+  for (const auto& row : res) {
+    ++n;
+    if (auto* st = session_->find_identity(*mapper_, row)) session_->mark_bulk_deleted(*st);
+  }
+  return n;
+}
+
+std::int64_t QueryBase::bulk_update(std::vector<ColumnAssignment> assignments,
+                                    Synchronize sync) const {
+  session_->autoflush();
+  const Registry& r = session_->registry();
+  auto stmt_builder = update(mapper_->table());
+  std::vector<std::pair<std::size_t, Value>> resolved;
+  for (const auto& a : assignments) {
+    std::size_t i = a.column(*mapper_);
+    resolved.emplace_back(i, a.value);
+    stmt_builder = stmt_builder.set(mapper_->columns()[i]->column_name(), Expr(a.value));
+  }
+  for (const auto& c : where_) stmt_builder = stmt_builder.where(c.resolve(r));
+  if (sync == Synchronize::evaluate)
+    throw InvalidRequest("Synchronize::evaluate is not supported by bulk_update(); use "
+                         "Synchronize::fetch (the default) or Synchronize::none");
+  const bool fetch = sync != Synchronize::none;
+  if (fetch) stmt_builder = stmt_builder.returning(pk_exprs(*mapper_));
+  auto stmt = session_->compile(stmt_builder);
+  Result res = session_->connection().execute(stmt);
+  if (!fetch) return res.rows_affected();
+  std::int64_t n = 0;
+  for (const auto& row : res) {
+    ++n;
+    if (auto* st = session_->find_identity(*mapper_, row))
+      session_->apply_bulk_update(*st, resolved);
+  }
+  return n;
+}
+
+}  // namespace relate

@@ -1,0 +1,488 @@
+// Session bookkeeping: states, identity map, transactions (spec section 6).
+
+#include <algorithm>
+
+#include "orm/session_impl.hpp"
+
+namespace relate {
+
+namespace {
+
+std::string describe(const InstanceState& st) {
+  const Mapper* m = st.mapper();
+  if (m == nullptr) return "<unmapped object>";
+  if (st.has_identity()) return m->describe(st.identity());
+  return m->class_name() + " (pending or transient, no identity yet)";
+}
+
+}  // namespace
+
+std::size_t hash_value(const Value& v) noexcept {
+  switch (v.kind()) {
+    case ValueKind::null: return 0;
+    case ValueKind::integer: return std::hash<std::int64_t>()(v.as_integer());
+    case ValueKind::real: return std::hash<double>()(v.as_real());
+    case ValueKind::text: return std::hash<std::string>()(v.as_text());
+    case ValueKind::boolean: return v.as_boolean() ? 1 : 2;
+    case ValueKind::blob: {
+      std::size_t h = 0;
+      for (auto b : v.as_blob()) h = h * 31 + static_cast<std::size_t>(b);
+      return h;
+    }
+  }
+  return 0;
+}
+
+SessionImpl::SessionImpl(Engine engine, Registry& registry, SessionOptions options)
+    : engine_(std::move(engine)), registry_(registry), options_(options) {
+  registry_.configure();
+}
+
+SessionImpl::~SessionImpl() {
+  try {
+    close();
+  } catch (...) {
+    // A destructor must not throw; the transaction is abandoned with the connection.
+  }
+}
+
+// ---- strong references -----------------------------------------------------
+
+void SessionImpl::hold(InstanceState& st) {
+  if (!st.held_strongly_) {
+    st.held_strongly_ = true;
+    st.block_->retain();
+  }
+}
+
+void SessionImpl::unhold(InstanceState& st) {
+  if (st.held_strongly_) {
+    st.held_strongly_ = false;
+    st.block_->release();  // may destroy the object: st is not touched afterwards
+  }
+}
+
+bool SessionImpl::keep_alive(InstanceState& st) noexcept {
+  try {
+    if (st.has_identity_ && !st.deleted_ && !st.marked_for_delete_ && is_modified(st)) {
+      hold(st);
+      return true;
+    }
+  } catch (...) {
+    hold(st);  // could not tell: keeping the object loses nothing
+    return true;
+  }
+  if (st.has_identity_) {
+    auto it = identity_map_.find(IdentityKey{st.mapper_, st.identity_});
+    if (it != identity_map_.end() && it->second == &st) identity_map_.erase(it);
+  }
+  if (st.insert_order_ != 0) pending_.erase(st.insert_order_);
+  inserted_in_transaction_.erase(&st);
+  st.session_ = nullptr;
+  return false;
+}
+
+// ---- states ------------------------------------------------------------------
+
+void SessionImpl::attach(InstanceState& st) {
+  if (st.session_ != nullptr && st.session_ != this)
+    throw InvalidRequest("Object '" + describe(st) +
+                         "' is already attached to another Session; expunge it there first, "
+                         "or merge() it into this one");
+  if (st.mapper_ == nullptr) st.mapper_ = &registry_.mapper_for(st.block_->type());
+  if (st.expired_.size() != st.mapper_->columns().size())
+    st.expired_.assign(st.mapper_->columns().size(), false);
+  st.session_ = this;
+}
+
+void SessionImpl::install_identity(InstanceState& st, std::vector<Value> key) {
+  IdentityKey ik{st.mapper_, std::move(key)};
+  auto [it, inserted] = identity_map_.try_emplace(ik, &st);
+  if (!inserted && it->second != &st)
+    throw InvalidRequest("Can't attach instance '" + st.mapper_->describe(ik.key) +
+                         "': another instance with the same identity is already present in "
+                         "this Session");
+  st.identity_ = std::move(ik.key);
+  st.has_identity_ = true;
+}
+
+void SessionImpl::snapshot(InstanceState& st) {
+  const auto& cols = st.mapper_->columns();
+  const void* obj = st.block_->object();
+  st.committed_.resize(cols.size());
+  for (std::size_t i = 0; i < cols.size(); ++i) st.committed_[i] = cols[i]->get(obj);
+  st.expired_.assign(cols.size(), false);
+  st.expired_count_ = 0;
+}
+
+std::vector<std::size_t> SessionImpl::changed_columns(const InstanceState& st) const {
+  std::vector<std::size_t> out;
+  const auto& cols = st.mapper_->columns();
+  const void* obj = st.block_->object();
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    if (st.is_expired(i)) continue;
+    if (i >= st.committed_.size() || !cols[i]->holds(obj, st.committed_[i])) out.push_back(i);
+  }
+  return out;
+}
+
+bool SessionImpl::is_modified(const InstanceState& st) const {
+  return st.has_identity_ && !changed_columns(st).empty();
+}
+
+void SessionImpl::add(InstanceState& st) {
+  if (st.deleted_)
+    throw InvalidRequest("Instance '" + describe(st) +
+                         "' has been deleted. Use make_transient() to send this object back "
+                         "to the transient state, then add it again to insert a new row");
+  const bool ours = st.session_ == this;
+  attach(st);
+  if (ours) {
+    if (st.marked_for_delete_) {  // add() of a marked object un-deletes it (spec 6.10)
+      st.marked_for_delete_ = false;
+      marked_deleted_.erase(&st);
+    }
+    return;
+  }
+  if (st.has_identity_) {
+    install_identity(st, st.identity_);  // detached -> persistent, no SQL
+    if (is_modified(st)) hold(st);
+  } else {
+    st.insert_order_ = next_insert_order_++;
+    pending_.emplace(st.insert_order_, &st);
+    hold(st);
+  }
+}
+
+void SessionImpl::remove(InstanceState& st) {
+  if (!st.has_identity_)
+    throw InvalidRequest("Instance '" + describe(st) +
+                         "' is not persisted: only objects that have a row can be removed; "
+                         "use expunge() to forget a pending object");
+  if (st.session_ != this) add(st);  // detached: re-attach first
+  if (st.deleted_ || st.marked_for_delete_) return;
+  st.marked_for_delete_ = true;
+  marked_deleted_.insert(&st);
+  hold(st);
+}
+
+void SessionImpl::detach(InstanceState& st, bool forget_identity) {
+  if (st.has_identity_) {
+    auto it = identity_map_.find(IdentityKey{st.mapper_, st.identity_});
+    if (it != identity_map_.end() && it->second == &st) identity_map_.erase(it);
+  }
+  if (st.insert_order_ != 0) {
+    pending_.erase(st.insert_order_);
+    st.insert_order_ = 0;
+  }
+  marked_deleted_.erase(&st);
+  deleted_.erase(&st);
+  inserted_in_transaction_.erase(&st);
+  st.marked_for_delete_ = false;
+  st.session_ = nullptr;
+  if (forget_identity) {
+    st.has_identity_ = false;
+    st.identity_.clear();
+    st.deleted_ = false;
+  }
+  unhold(st);
+}
+
+void SessionImpl::expunge(InstanceState& st) {
+  if (st.session_ != this)
+    throw InvalidRequest("Instance '" + describe(st) + "' is not present in this Session");
+  detach(st, false);
+}
+
+void SessionImpl::expunge_all() {
+  std::vector<InstanceState*> all;
+  for (auto& [k, st] : identity_map_) all.push_back(st);
+  for (auto& [k, st] : pending_) all.push_back(st);
+  for (auto* st : deleted_) all.push_back(st);
+  for (auto* st : marked_deleted_) all.push_back(st);
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  // Keep every object alive until the bookkeeping is done.
+  std::vector<Object> keep;
+  keep.reserve(all.size());
+  for (auto* st : all) keep.emplace_back(st->block_);
+  for (auto* st : all) detach(*st, false);
+}
+
+void SessionImpl::make_transient(InstanceState& st) {
+  Object keep(st.block_);
+  if (st.session_ == this) detach(st, true);
+  st.has_identity_ = false;
+  st.identity_.clear();
+  st.deleted_ = false;
+  st.committed_.clear();
+  st.expired_.assign(st.expired_.size(), false);
+  st.expired_count_ = 0;
+}
+
+void SessionImpl::expire(InstanceState& st, const std::vector<std::size_t>& columns) {
+  if (st.session_ != this || !st.has_identity_ || st.deleted_)
+    throw InvalidRequest("Instance '" + describe(st) + "' is not persistent within this Session");
+  auto mark = [&](std::size_t i) {
+    if (!st.expired_[i]) {
+      st.expired_[i] = true;
+      ++st.expired_count_;
+    }
+  };
+  if (columns.empty()) {
+    for (std::size_t i = 0; i < st.expired_.size(); ++i) mark(i);
+  } else {
+    for (auto i : columns) mark(i);
+  }
+}
+
+void SessionImpl::expire_all() {
+  for (auto& [k, st] : identity_map_) expire(*st, {});
+}
+
+void SessionImpl::load_expired(InstanceState& st) {
+  if (st.session_ == nullptr)
+    throw DetachedInstanceError("Instance '" + describe(st) +
+                                "' is not bound to a Session; attribute refresh operation "
+                                "cannot proceed (add it to a Session, or keep objects loaded "
+                                "with SessionOptions::expire_on_commit = false)");
+  if (!load_into(st, true))
+    throw ObjectDeletedError("Instance '" + describe(st) +
+                             "' has been deleted, or its row is otherwise not present");
+}
+
+void SessionImpl::refresh(InstanceState& st) {
+  if (st.session_ != this || !st.has_identity_ || st.deleted_)
+    throw InvalidRequest("Instance '" + describe(st) + "' is not persistent within this Session");
+  autoflush();
+  if (!load_into(st, false))
+    throw InvalidRequest("Could not refresh instance '" + describe(st) + "': its row is gone");
+}
+
+InstanceState* SessionImpl::find_identity(const Mapper& mapper,
+                                          const std::vector<Value>& key) const {
+  auto it = identity_map_.find(IdentityKey{&mapper, key});
+  return it == identity_map_.end() ? nullptr : it->second;
+}
+
+detail::ObjectBlock* SessionImpl::get(const Mapper& mapper, std::vector<Value> key) {
+  if (key.size() != mapper.primary_key().size())
+    throw InvalidRequest(mapper.class_name() + " has a primary key of " +
+                         std::to_string(mapper.primary_key().size()) + " column(s); get() was given " +
+                         std::to_string(key.size()) + " value(s)");
+  // Keys are compared as the database returns them: normalise through the adapter.
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    auto kind = mapper.columns()[mapper.primary_key()[i]]->type().kind;
+    if (kind == TypeKind::boolean && key[i].kind() == ValueKind::integer)
+      key[i] = Value(key[i].as_boolean());
+  }
+  if (auto* st = find_identity(mapper, key)) {
+    Object keep(st->block_);
+    if (st->needs_load() && !load_into(*st, true)) return nullptr;
+    st->block_->retain();
+    return st->block_;
+  }
+  autoflush();
+  if (auto* st = find_identity(mapper, key)) {
+    st->block_->retain();
+    return st->block_;
+  }
+  Select q = select_columns(mapper).where(primary_key_condition(mapper, key));
+  Result r = connection().execute(compile(q));
+  detail::ObjectBlock* found = nullptr;
+  for (const auto& row : r) {
+    found = instance_from_row(mapper, row, 0);
+    break;
+  }
+  return found;
+}
+
+detail::ObjectBlock* SessionImpl::merge(detail::ObjectBlock* source, bool load) {
+  InstanceState& src = source->state();
+  const Mapper& mapper = src.mapper_ ? *src.mapper_ : registry_.mapper_for(source->type());
+  if (src.session_ == this) {
+    source->retain();
+    return source;
+  }
+  const void* sobj = source->object();
+  auto copy_loaded = [&](InstanceState& target) {
+    void* tobj = target.block_->object();
+    for (const auto& c : mapper.columns()) {
+      if (src.is_expired(c->index())) continue;
+      c->set(tobj, c->get(sobj));
+    }
+  };
+  std::vector<Value> key = mapper.primary_key_of(sobj);
+  if (!load && (!src.has_identity_ || is_modified(src)))
+    throw InvalidRequest("merge() with load=false needs a clean object that has a database "
+                         "identity; '" + describe(src) + "' is " +
+                         (src.has_identity_ ? "modified" : "transient"));
+  if (mapper.key_is_unassigned(key)) {
+    Object created(mapper.create());
+    InstanceState& st = created.block()->state();
+    st.mapper_ = &mapper;
+    copy_loaded(st);
+    add(st);
+    created.block()->retain();
+    return created.block();
+  }
+  Object target;
+  if (auto* st = find_identity(mapper, key)) {
+    target = Object(st->block_);
+  } else if (load) {
+    target = Object(get(mapper, key));
+    if (target) target.block()->release();  // get() returned a counted reference
+  }
+  if (target) {
+    InstanceState& st = target.block()->state();
+    if (auto v = mapper.version_column()) {
+      if (!src.is_expired(*v) && !(mapper.columns()[*v]->holds(target.block()->object(),
+                                                                  mapper.columns()[*v]->get(sobj))))
+        throw StaleDataError("Version id of '" + describe(src) +
+                             "' does not match the version in the database; the object was "
+                             "changed by someone else");
+    }
+    copy_loaded(st);
+    if (!load) snapshot(st);
+    else if (is_modified(st)) hold(st);
+  } else {
+    target = Object(mapper.create());
+    InstanceState& st = target.block()->state();
+    st.mapper_ = &mapper;
+    copy_loaded(st);
+    if (load) {
+      add(st);  // not in the database: INSERT at the next flush
+    } else {
+      attach(st);
+      install_identity(st, key);
+      snapshot(st);
+    }
+  }
+  target.block()->retain();
+  return target.block();
+}
+
+std::vector<Object> SessionImpl::new_objects() const {
+  std::vector<Object> out;
+  for (const auto& [order, st] : pending_) out.emplace_back(st->block_);
+  return out;
+}
+
+std::vector<Object> SessionImpl::dirty_objects() const {
+  std::vector<Object> out;
+  for (const auto& [k, st] : identity_map_)
+    if (!st->marked_for_delete_ && is_modified(*st)) out.emplace_back(st->block_);
+  return out;
+}
+
+std::vector<Object> SessionImpl::deleted_objects() const {
+  std::vector<Object> out;
+  for (auto* st : marked_deleted_) out.emplace_back(st->block_);
+  return out;
+}
+
+void SessionImpl::mark_bulk_deleted(InstanceState& st) {
+  auto it = identity_map_.find(IdentityKey{st.mapper_, st.identity_});
+  if (it != identity_map_.end() && it->second == &st) identity_map_.erase(it);
+  marked_deleted_.erase(&st);
+  st.marked_for_delete_ = false;
+  st.deleted_ = true;
+  deleted_.insert(&st);
+  hold(st);
+}
+
+void SessionImpl::apply_bulk_update(InstanceState& st,
+                                    const std::vector<std::pair<std::size_t, Value>>& values) {
+  const auto& cols = st.mapper_->columns();
+  void* obj = st.block_->object();
+  for (const auto& [i, v] : values) {
+    if (st.is_expired(i)) continue;
+    cols[i]->set(obj, v);
+    st.committed_[i] = cols[i]->get(obj);
+  }
+}
+
+// ---- transactions -------------------------------------------------------------
+
+Connection& SessionImpl::connection() {
+  if (!transaction_) {
+    if (!options_.autobegin)
+      throw InvalidRequest("Autobegin is disabled on this Session; call begin() first");
+    begin();
+  }
+  return *connection_;
+}
+
+void SessionImpl::begin() {
+  if (transaction_) throw InvalidRequest("A transaction is already begun on this Session");
+  if (!connection_) connection_.emplace(engine_.connect());
+  transaction_.emplace(connection_->begin());
+}
+
+void SessionImpl::commit() {
+  if (!transaction_ && !options_.autobegin) throw InvalidRequest("No transaction is begun");
+  flush();
+  if (transaction_) {
+    transaction_->commit();
+    transaction_.reset();
+    connection_.reset();
+  }
+  end_transaction(true);
+}
+
+void SessionImpl::rollback() {
+  if (transaction_) {
+    transaction_->rollback();
+    transaction_.reset();
+    connection_.reset();
+  }
+  end_transaction(false);
+}
+
+void SessionImpl::end_transaction(bool committed) {
+  std::vector<Object> keep;  // nothing dies half-way through the bookkeeping
+  for (auto& [k, st] : identity_map_) keep.emplace_back(st->block_);
+  for (auto& [o, st] : pending_) keep.emplace_back(st->block_);
+  for (auto* st : deleted_) keep.emplace_back(st->block_);
+  for (auto* st : marked_deleted_) keep.emplace_back(st->block_);
+
+  if (committed) {
+    for (auto* st : std::vector<InstanceState*>(deleted_.begin(), deleted_.end())) detach(*st, false);  // -> detached
+    inserted_in_transaction_.clear();
+    if (options_.expire_on_commit) expire_all();
+    // Objects the Session kept only because they had changes are clean now.
+    for (auto& [k, st] : identity_map_)
+      if (!st->marked_for_delete_) unhold(*st);
+    return;
+  }
+  // Rollback (spec 6.6): new objects go back to transient with their values,
+  // deleted ones come back, everything else is expired.
+  for (auto* st : std::vector<InstanceState*>(inserted_in_transaction_.begin(), inserted_in_transaction_.end())) {
+    detach(*st, true);
+  }
+  for (auto& [o, st] : std::map<std::uint64_t, InstanceState*>(pending_)) detach(*st, false);
+  for (auto* st : std::vector<InstanceState*>(deleted_.begin(), deleted_.end())) {
+    deleted_.erase(st);
+    st->deleted_ = false;
+    install_identity(*st, st->identity_);
+  }
+  for (auto* st : std::vector<InstanceState*>(marked_deleted_.begin(), marked_deleted_.end())) {
+    st->marked_for_delete_ = false;
+    marked_deleted_.erase(st);
+  }
+  expire_all();
+  for (auto& [k, st] : identity_map_) unhold(*st);
+}
+
+void SessionImpl::close() {
+  expunge_all();
+  if (transaction_) {
+    transaction_->rollback();
+    transaction_.reset();
+  }
+  connection_.reset();
+  deleted_.clear();
+  inserted_in_transaction_.clear();
+}
+
+}  // namespace relate

@@ -1,0 +1,142 @@
+#pragma once
+// The Session's compiled core: identity map, object bookkeeping, transaction,
+// loading and the unit of work. Everything here is type-erased; templates stay in
+// the public headers.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "relate/core/statement.hpp"
+#include "relate/engine/connection.hpp"
+#include "relate/engine/engine.hpp"
+#include "relate/orm/instance_state.hpp"
+#include "relate/orm/mapper.hpp"
+#include "relate/orm/object.hpp"
+#include "relate/orm/registry.hpp"
+#include "relate/orm/session.hpp"
+
+namespace relate {
+
+std::size_t hash_value(const Value& v) noexcept;
+
+struct IdentityKey {
+  const Mapper* mapper = nullptr;
+  std::vector<Value> key;
+  friend bool operator==(const IdentityKey&, const IdentityKey&) = default;
+};
+
+struct IdentityKeyHash {
+  std::size_t operator()(const IdentityKey& k) const noexcept {
+    std::size_t h = std::hash<const void*>()(k.mapper);
+    for (const auto& v : k.key) h = h * 1000003u ^ hash_value(v);
+    return h;
+  }
+};
+
+class SessionImpl {
+ public:
+  SessionImpl(Engine engine, Registry& registry, SessionOptions options);
+  ~SessionImpl();
+
+  // Object bookkeeping (session.cpp)
+  void add(InstanceState& st);
+  void remove(InstanceState& st);
+  void expunge(InstanceState& st);
+  void expunge_all();
+  void expire(InstanceState& st, const std::vector<std::size_t>& columns);
+  void expire_all();
+  void refresh(InstanceState& st);
+  detail::ObjectBlock* get(const Mapper& mapper, std::vector<Value> key);
+  detail::ObjectBlock* merge(detail::ObjectBlock* source, bool load);
+  bool contains(const InstanceState& st) const noexcept {
+    return st.session_ == this && !st.deleted_;
+  }
+  std::vector<Object> new_objects() const;
+  std::vector<Object> dirty_objects() const;
+  std::vector<Object> deleted_objects() const;
+  void make_transient(InstanceState& st);
+  bool is_modified(const InstanceState& st) const;
+
+  // Called when the last handle to an attached object goes away. True if the
+  // Session keeps the object (it has unflushed changes).
+  bool keep_alive(InstanceState& st) noexcept;
+  // Loads expired columns before an access through a handle.
+  void load_expired(InstanceState& st);
+
+  // Transactions (session.cpp)
+  void begin();
+  void commit();
+  void rollback();
+  void close();
+  bool in_transaction() const noexcept { return transaction_.has_value(); }
+  Connection& connection();  // autobegins
+
+  // Loading (loading.cpp)
+  // Turns a row (the mapper's columns, in order, from `offset`) into the object
+  // of that identity: the existing one (expired columns filled in) or a new one.
+  detail::ObjectBlock* instance_from_row(const Mapper& mapper, const Row& row, std::size_t offset);
+  Select select_columns(const Mapper& mapper) const;
+  Expr primary_key_condition(const Mapper& mapper, const std::vector<Value>& key) const;
+  // One row by primary key into `st`; false if the row is gone.
+  bool load_into(InstanceState& st, bool only_expired);
+
+  // The unit of work (unit_of_work.cpp)
+  void flush();
+  void autoflush() {
+    if (options_.autoflush && no_autoflush_depth_ == 0 && !flushing_) flush();
+  }
+
+  // Execution helpers used by loading, flush and queries.
+  const CompiledStatement& compiled(const std::string& cache_key, const Executable& stmt);
+  CompiledStatement compile(const Executable& stmt) const;
+
+  Registry& registry() noexcept { return registry_; }
+  const Engine& engine() const noexcept { return engine_; }
+  const Dialect& dialect() const noexcept { return engine_.dialect(); }
+  const SessionOptions& options() const noexcept { return options_; }
+  bool& autoflush_flag() noexcept { return options_.autoflush; }
+  int& no_autoflush_depth() noexcept { return no_autoflush_depth_; }
+
+  // Marks the end of bulk-statement synchronisation: objects whose rows a bulk
+  // DELETE removed.
+  void mark_bulk_deleted(InstanceState& st);
+  // A bulk UPDATE changed these columns of the object's row.
+  void apply_bulk_update(InstanceState& st, const std::vector<std::pair<std::size_t, Value>>& values);
+  InstanceState* find_identity(const Mapper& mapper, const std::vector<Value>& key) const;
+
+ private:
+  friend class UnitOfWork;
+
+  void hold(InstanceState& st);
+  void unhold(InstanceState& st);
+  void attach(InstanceState& st);
+  void detach(InstanceState& st, bool forget_identity);
+  void install_identity(InstanceState& st, std::vector<Value> key);
+  void snapshot(InstanceState& st);
+  std::vector<std::size_t> changed_columns(const InstanceState& st) const;
+  // After commit or rollback: what the transaction did to objects is settled.
+  void end_transaction(bool committed);
+
+  Engine engine_;
+  Registry& registry_;
+  SessionOptions options_;
+  int no_autoflush_depth_ = 0;
+  bool flushing_ = false;
+
+  std::optional<Connection> connection_;
+  std::optional<Transaction> transaction_;
+
+  std::unordered_map<IdentityKey, InstanceState*, IdentityKeyHash> identity_map_;
+  std::map<std::uint64_t, InstanceState*> pending_;  // by add order
+  std::uint64_t next_insert_order_ = 1;
+  std::unordered_set<InstanceState*> marked_deleted_;  // remove() called, not flushed
+  std::unordered_set<InstanceState*> deleted_;         // DELETE flushed in this transaction
+  std::unordered_set<InstanceState*> inserted_in_transaction_;
+  std::unordered_map<std::string, CompiledStatement> statement_cache_;
+};
+
+}  // namespace relate
