@@ -45,7 +45,7 @@ QueryBase::Cursor::~Cursor() = default;
 
 detail::ObjectBlock* QueryBase::Cursor::next() {
   while (impl_->it != impl_->result.end()) {
-    detail::ObjectBlock* b = impl_->session.instance_from_row(impl_->mapper, *impl_->it, 0);
+    detail::ObjectBlock* b = impl_->session.instance_from_row(impl_->mapper, impl_->it->values(), 0);
     ++impl_->it;
     if (b) return b;
   }
@@ -77,7 +77,7 @@ std::vector<Row> QueryBase::fetch_rows(std::vector<Expr> columns) const {
   auto stmt = session_->compile(build(std::move(columns)));
   Result r = session_->connection().execute(stmt);
   std::vector<Row> rows;
-  for (const auto& row : r) rows.push_back(row);
+  for (const auto& row : r) rows.push_back(row.values());
   return rows;
 }
 
@@ -119,7 +119,7 @@ std::int64_t QueryBase::bulk_delete(Synchronize sync) const {
   std::int64_t n = 0;
   for (const auto& row : res) {
     ++n;
-    if (auto* st = session_->find_identity(*mapper_, row)) session_->mark_bulk_deleted(*st);
+    if (auto* st = session_->find_identity(*mapper_, row.values())) session_->mark_bulk_deleted(*st);
   }
   return n;
 }
@@ -147,7 +147,7 @@ std::int64_t QueryBase::bulk_update(std::vector<ColumnAssignment> assignments,
   std::int64_t n = 0;
   for (const auto& row : res) {
     ++n;
-    if (auto* st = session_->find_identity(*mapper_, row))
+    if (auto* st = session_->find_identity(*mapper_, row.values()))
       session_->apply_bulk_update(*st, resolved);
   }
   return n;

@@ -291,7 +291,7 @@ detail::ObjectBlock* SessionImpl::get(const Mapper& mapper, std::vector<Value> k
   Result r = connection().execute(compile(q));
   detail::ObjectBlock* found = nullptr;
   for (const auto& row : r) {
-    found = instance_from_row(mapper, row, 0);
+    found = instance_from_row(mapper, row.values(), 0);
     break;
   }
   return found;

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "orm/session_impl.hpp"
+#include "relate/core/warning.hpp"
 
 namespace relate {
 
@@ -137,14 +138,14 @@ void UnitOfWork::prepare_update(InstanceState& st, std::vector<std::size_t> chan
 void UnitOfWork::collect() {
   // Deletes first, so that a pending object with the identity of a deleted one
   // becomes an UPDATE of that row (row switch, spec 5.6).
-  std::map<std::pair<const Mapper*, std::vector<Value>>, InstanceState*> deleted_by_key;
-  for (auto* st : s_.marked_deleted_) deleted_by_key[{st->mapper_, st->identity_}] = st;
+  std::unordered_map<IdentityKey, InstanceState*, IdentityKeyHash> deleted_by_key;
+  for (auto* st : s_.marked_deleted_) deleted_by_key[IdentityKey{st->mapper_, st->identity_}] = st;
 
   for (auto& [order, st] : s_.pending_) {
     keep_.emplace_back(st->block_);
     const Mapper& m = *st->mapper_;
     auto key = m.primary_key_of(st->block_->object());
-    auto it = m.key_is_unassigned(key) ? deleted_by_key.end() : deleted_by_key.find({&m, key});
+    auto it = m.key_is_unassigned(key) ? deleted_by_key.end() : deleted_by_key.find(IdentityKey{&m, key});
     if (it != deleted_by_key.end()) {
       std::vector<std::size_t> all;
       for (const auto& c : m.columns()) all.push_back(c->index());
@@ -189,14 +190,15 @@ void UnitOfWork::execute_inserts(const Mapper& m, std::vector<Insert>& rows) {
     std::vector<std::vector<Value>> sets;
     sets.reserve(j - i);
     for (std::size_t r = i; r < j; ++r) sets.push_back(std::move(rows[r].values));
-    auto outcome = conn.execute_many(stmt, sets);
+    Result outcome = conn.execute_many(stmt, sets);
     if (!first.returning.empty()) {
-      if (outcome.rows.size() != j - i)
+      const std::vector<Row> back_rows = outcome.rows();
+      if (back_rows.size() != j - i)
         throw FlushError("INSERT into '" + m.table_name() + "' returned " +
-                         std::to_string(outcome.rows.size()) + " row(s) for " +
+                         std::to_string(back_rows.size()) + " row(s) for " +
                          std::to_string(j - i) + " inserted");
       for (std::size_t r = i; r < j; ++r) {
-        const Row& back = outcome.rows[r - i];
+        const Row& back = back_rows[r - i];
         for (std::size_t k = 0; k < rows[r].returning.size(); ++k)
           set_member(*rows[r].st, rows[r].returning[k], back[k]);
       }
@@ -248,11 +250,12 @@ void UnitOfWork::execute_updates(const Mapper& m, std::vector<Update>& rows) {
       }
       sets.push_back(std::move(set));
     }
-    auto outcome = conn.execute_many(stmt, sets);
-    if (outcome.rows_affected != static_cast<std::int64_t>(j - i))
+    Result outcome = conn.execute_many(stmt, sets);
+    const std::int64_t matched = outcome.rows_affected();
+    if (matched != static_cast<std::int64_t>(j - i))
       throw StaleDataError("UPDATE statement on table '" + m.table_name() + "' expected to update " +
                            std::to_string(j - i) + " row(s); " +
-                           std::to_string(outcome.rows_affected) + " were matched.");
+                           std::to_string(matched) + " were matched.");
     i = j;
   }
 }
@@ -277,11 +280,12 @@ void UnitOfWork::execute_deletes(const Mapper& m, std::vector<InstanceState*>& r
     if (versioned) set.push_back(st->committed_.at(*m.version_column()));
     sets.push_back(std::move(set));
   }
-  auto outcome = conn.execute_many(stmt, sets);
-  if (outcome.rows_affected != static_cast<std::int64_t>(rows.size())) {
+  Result outcome = conn.execute_many(stmt, sets);
+  const std::int64_t matched = outcome.rows_affected();
+  if (matched != static_cast<std::int64_t>(rows.size())) {
     std::string msg = "DELETE statement on table '" + m.table_name() + "' expected to delete " +
                       std::to_string(rows.size()) + " row(s); " +
-                      std::to_string(outcome.rows_affected) + " were matched.";
+                      std::to_string(matched) + " were matched.";
     if (versioned) throw StaleDataError(msg);
     warn("delete-rowcount", msg);
   }

@@ -12,6 +12,7 @@ namespace relate {
 
 class Mapper;
 class SessionImpl;
+class UnitOfWork;
 
 namespace detail {
 class ObjectBlock;
@@ -48,6 +49,7 @@ class InstanceState {
 
  private:
   friend class SessionImpl;
+  friend class UnitOfWork;
   friend class Mapper;
   friend class detail::ObjectBlock;
   friend struct StateAccess;

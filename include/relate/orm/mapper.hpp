@@ -20,6 +20,8 @@ namespace relate {
 namespace detail {
 class ObjectBlock;
 }
+template <class T>
+class MapperBuilder;
 
 // One mapped scalar member.
 class ColumnAttribute {
@@ -44,6 +46,8 @@ class ColumnAttribute {
  private:
   friend class Mapper;
   friend class Registry;
+  template <class T>
+  friend class MapperBuilder;
   std::string column_name_;
   SqlType type_;
   std::size_t index_ = 0;

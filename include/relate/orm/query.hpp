@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "relate/engine/result.hpp"
@@ -132,10 +133,7 @@ class Query : public QueryBase {
     auto rows = fetch_rows({column_expr(m.column_index(members))...});
     std::vector<std::tuple<M...>> out;
     out.reserve(rows.size());
-    for (const auto& row : rows) {
-      std::size_t i = 0;
-      out.push_back(std::tuple<M...>{from_value<M>(row[i++])...});
-    }
+    for (const auto& row : rows) out.push_back(to_tuple<M...>(row, std::index_sequence_for<M...>()));
     return out;
   }
 
@@ -164,6 +162,10 @@ class Query : public QueryBase {
   iterator end() const { return iterator(); }
 
  private:
+  template <class... M, std::size_t... I>
+  static std::tuple<M...> to_tuple(const Row& row, std::index_sequence<I...>) {
+    return std::tuple<M...>{from_value<M>(row[I])...};
+  }
   static std::vector<Ptr<T>> wrap(std::vector<detail::ObjectBlock*> blocks) {
     std::vector<Ptr<T>> out;
     out.reserve(blocks.size());
