@@ -327,7 +327,10 @@ class Compiler {
         }
         std::string sql = operand(n.args[0], p, p == prec_comparison);
         sql += " " + n.text + " ";
-        sql += operand(n.args[1], p, true);
+        // "a - -b" is valid but reads like a comment marker: write "a - (-b)".
+        const Node& right = n.args[1].node();
+        const bool negative = right.kind == NodeKind::unary && right.text == "-";
+        sql += negative ? "(" + expr(n.args[1]) + ")" : operand(n.args[1], p, true);
         return sql;
       }
       case NodeKind::conjunction: {
