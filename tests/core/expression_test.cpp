@@ -348,6 +348,12 @@ TEST(Identifiers, ReservedMixedCaseAndQuotesAreQuoted) {
             "INSERT INTO \"user\" (\"order\", \"we\"\"ird\") VALUES ($1, $2)");
   EXPECT_EQ(lite(update(user).set("MixedCase", "m").where(user.c("order") == "x")).sql,
             "UPDATE \"user\" SET \"MixedCase\" = ? WHERE \"order\" = ?");
+  // SQLite keywords that PostgreSQL does not reserve are quoted too ("nothing" is
+  // a syntax error as a bare column name on SQLite).
+  EXPECT_EQ(sqlite_dialect().quote_identifier("nothing"), "\"nothing\"");
+  EXPECT_EQ(postgresql_dialect().quote_identifier("key"), "\"key\"");
+  EXPECT_EQ(postgresql_dialect().quote_identifier("name"), "name");
+  EXPECT_EQ(postgresql_dialect().quote_identifier(""), "\"\"");
   auto sel = alias(user, "select");
   EXPECT_EQ(pg(select({sel.c("id")})).sql, "SELECT \"select\".id FROM \"user\" AS \"select\"");
 }

@@ -331,17 +331,18 @@ TEST(Ddl, ServerDefaults) {
        column<std::optional<std::string>>("nothing").server_default(nullptr),
        column<Blob>("raw").server_default(Blob{std::byte{0xde}, std::byte{0xad}}),
        Column("at", SqlType{TypeKind::timestamp}).server_default(sql_expr("CURRENT_TIMESTAMP"))});
-  EXPECT_EQ(lite(CreateTable(t)).sql,
-            "CREATE TABLE defaults (quote TEXT DEFAULT 'it''s a ''test''; --' NOT NULL, n INTEGER "
-            "DEFAULT -42 NOT NULL, x REAL DEFAULT 1.5 NOT NULL, yes BOOLEAN DEFAULT 1 NOT NULL, no "
-            "BOOLEAN DEFAULT 0 NOT NULL, nothing TEXT DEFAULT NULL, raw BLOB DEFAULT X'dead' NOT "
-            "NULL, at TIMESTAMP DEFAULT CURRENT_TIMESTAMP)");
   EXPECT_EQ(
-      pg(CreateTable(t)).sql,
+      lite(CreateTable(t)).sql,
       "CREATE TABLE defaults (quote TEXT DEFAULT 'it''s a ''test''; --' NOT NULL, n INTEGER "
-      "DEFAULT -42 NOT NULL, x DOUBLE PRECISION DEFAULT 1.5 NOT NULL, yes BOOLEAN DEFAULT "
-      "TRUE NOT NULL, no BOOLEAN DEFAULT FALSE NOT NULL, nothing TEXT DEFAULT NULL, raw BYTEA "
-      "DEFAULT '\\xdead' NOT NULL, at TIMESTAMP DEFAULT CURRENT_TIMESTAMP)");
+      "DEFAULT -42 NOT NULL, x REAL DEFAULT 1.5 NOT NULL, yes BOOLEAN DEFAULT 1 NOT NULL, \"no\" "
+      "BOOLEAN DEFAULT 0 NOT NULL, \"nothing\" TEXT DEFAULT NULL, raw BLOB DEFAULT X'dead' NOT "
+      "NULL, at TIMESTAMP DEFAULT CURRENT_TIMESTAMP)");
+  EXPECT_EQ(pg(CreateTable(t)).sql,
+            "CREATE TABLE defaults (quote TEXT DEFAULT 'it''s a ''test''; --' NOT NULL, n INTEGER "
+            "DEFAULT -42 NOT NULL, x DOUBLE PRECISION DEFAULT 1.5 NOT NULL, yes BOOLEAN DEFAULT "
+            "TRUE NOT NULL, \"no\" BOOLEAN DEFAULT FALSE NOT NULL, \"nothing\" TEXT DEFAULT NULL, "
+            "raw BYTEA "
+            "DEFAULT '\\xdead' NOT NULL, at TIMESTAMP DEFAULT CURRENT_TIMESTAMP)");
   // Only raw SQL fragments are accepted as expressions, never a bound value or a column.
   Column c("c", SqlType{TypeKind::integer});
   EXPECT_THROW(c.server_default(Expr(5)), ConfigurationError);
