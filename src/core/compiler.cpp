@@ -258,6 +258,13 @@ class Compiler {
 
   std::string column_ref(const Node& n) const {
     if (n.from.get() == unqualified_) return quote(n.text);
+    // INSERT, UPDATE and DELETE name one table; another one is only reachable
+    // through a subquery, and writing it bare would be an unknown-table error later.
+    if (unqualified_ != nullptr)
+      throw InvalidRequest("a statement on table " + unqualified_->name + " refers to " +
+                           n.from->name + "." + n.text +
+                           " outside a subquery; reach other tables with exists(select(...)) "
+                           "or in_(select(...))");
     return quote(n.from->name) + "." + quote(n.text);
   }
 

@@ -308,6 +308,18 @@ TEST_F(Statements, Delete) {
         {});
 }
 
+TEST_F(Statements, OtherTablesOnlyThroughSubqueriesInDml) {
+  const auto joined = addresses.c("user_id") == users.c("id");
+  EXPECT_THROW((void)pg(delete_from(users).where(joined)), InvalidRequest);
+  EXPECT_THROW((void)lite(update(users).set("name", addresses.c("email"))), InvalidRequest);
+  EXPECT_THROW((void)pg(insert(users).values({{"name", "x"}}).returning({addresses.c("id")})),
+               InvalidRequest);
+  auto other = alias(users, "other");
+  EXPECT_THROW((void)pg(update(users).set("name", "x").where(other.c("id") == 1)), InvalidRequest);
+  EXPECT_NO_THROW(
+      (void)pg(delete_from(users).where(exists(select({addresses.c("id")}).where(joined)))));
+}
+
 TEST(Text, NamedMarkersBecomePlaceholders) {
   auto t = text("SELECT * FROM users WHERE name = :name AND id > :min OR name = :name");
   const auto a = lite(t);
