@@ -20,7 +20,8 @@ std::vector<Value> CompiledStatement::bind(const Params& named) const {
   set.reserve(keys.size());
   for (const auto& k : keys) {
     auto it = named.find(k);
-    if (it == named.end()) throw InvalidRequest("no value given for parameter '" + k + "'");
+    if (it == named.end())
+      throw InvalidRequest("no value given for parameter '" + k + "'");
     set.push_back(it->second);
   }
   return bind(std::span<const Value>(set));

@@ -95,8 +95,8 @@ sys_time<microseconds> parse_timestamp(std::string_view text) {
   sys_time<microseconds> tp = parse_date_prefix(text, what);
   if (text.size() == 10) return tp;
   int h = 0, mi = 0, s = 0;
-  if ((text[10] != ' ' && text[10] != 'T') || !read_digits(text, 11, 2, h) || text.size() < 19 ||
-      text[13] != ':' || !read_digits(text, 14, 2, mi) || text[16] != ':' ||
+  if ((text[10] != ' ' && text[10] != 'T') || !read_digits(text, 11, 2, h) ||
+      text.size() < 19 || text[13] != ':' || !read_digits(text, 14, 2, mi) || text[16] != ':' ||
       !read_digits(text, 17, 2, s) || h > 23 || mi > 59 || s > 59)
     bad_text(what, text);
   std::size_t pos = 19;

@@ -70,10 +70,8 @@ std::string Value::repr() const {
       const auto& s = std::get<std::string>(v_);
       std::string out = "'";
       for (char c : s.substr(0, max_text)) {
-        if (c == '\'')
-          out += "''";
-        else
-          out += c;
+        if (c == '\'') out += "''";
+        else out += c;
       }
       out += s.size() > max_text ? "...'" : "'";
       return out;
