@@ -111,10 +111,31 @@ constexpr std::array<std::string_view, 14> more_reserved_words{
     "trailing", "transaction", "true",     "union",   "unique", "update", "user",
     "using",    "values",      "variadic", "verbose", "when",   "where",  "window"};
 
+// SQLite's own keywords. Many are accepted as names in some positions only
+// ("nothing" breaks a column list since ON CONFLICT DO NOTHING), so all are quoted.
+constexpr std::array<std::string_view, 147> sqlite_keywords{
+    "abort", "action", "add", "after", "all", "alter", "always", "analyze", "and", "as", "asc",
+    "attach", "autoincrement", "before", "begin", "between", "by", "cascade", "case", "cast",
+    "check", "collate", "column", "commit", "conflict", "constraint", "create", "cross", "current",
+    "current_date", "current_time", "current_timestamp", "database", "default", "deferrable",
+    "deferred", "delete", "desc", "detach", "distinct", "do", "drop", "each", "else", "end",
+    "escape", "except", "exclude", "exclusive", "exists", "explain", "fail", "filter", "first",
+    "following", "for", "foreign", "from", "full", "generated", "glob", "group", "groups", "having",
+    "if", "ignore", "immediate", "in", "index", "indexed", "initially", "inner", "insert", "instead",
+    "intersect", "into", "is", "isnull", "join", "key", "last", "left", "like", "limit", "match",
+    "materialized", "natural", "no", "not", "nothing", "notnull", "null", "nulls", "of", "offset",
+    "on", "or", "order", "others", "outer", "over", "partition", "plan", "pragma", "preceding",
+    "primary", "query", "raise", "range", "recursive", "references", "regexp", "reindex", "release",
+    "rename", "replace", "restrict", "returning", "right", "rollback", "row", "rows", "savepoint",
+    "select", "set", "table", "temp", "temporary", "then", "ties", "to", "transaction", "trigger",
+    "unbounded", "union", "unique", "update", "using", "vacuum", "values", "view", "virtual", "when",
+    "where", "window", "with", "without"};
+
 bool is_reserved(std::string_view word) {
-  return std::find(reserved_words.begin(), reserved_words.end(), word) != reserved_words.end() ||
-         std::find(more_reserved_words.begin(), more_reserved_words.end(), word) !=
-             more_reserved_words.end();
+  auto in = [word](const auto& words) {
+    return std::find(words.begin(), words.end(), word) != words.end();
+  };
+  return in(reserved_words) || in(more_reserved_words) || in(sqlite_keywords);
 }
 
 bool needs_quotes(std::string_view id) {
