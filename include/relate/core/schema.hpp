@@ -217,19 +217,12 @@ class Column {
   const Table* table_ = nullptr;
 };
 
-namespace detail {
-template <class T>
-inline constexpr bool is_optional_v = false;
-template <class T>
-inline constexpr bool is_optional_v<std::optional<T>> = true;
-}  // namespace detail
-
 // A column whose SQL type comes from the C++ type's adapter; NOT NULL unless T is
 // std::optional.
 template <SqlValueType T>
 Column column(std::string name) {
   Column c(std::move(name), type_adapter<T>::sql_type);
-  c.nullable(detail::is_optional_v<T>);
+  c.nullable(is_optional_v<T>);
   return c;
 }
 
