@@ -9,22 +9,107 @@ namespace {
 
 // Words that must be quoted as identifiers on at least one of the supported
 // databases (the union keeps quoting identical across dialects).
-constexpr std::array<std::string_view, 98> reserved_words{
-    "all", "alter", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric",
-    "authorization", "between", "binary", "both", "by", "case", "cast", "check", "collate",
-    "column", "concurrently", "constraint", "create", "cross", "current_catalog",
-    "current_date", "current_role", "current_schema", "current_time", "current_timestamp",
-    "current_user", "default", "deferrable", "delete", "desc", "distinct", "do", "drop",
-    "else", "end", "escape", "except", "exists", "false", "fetch", "for", "foreign",
-    "freeze", "from", "full", "glob", "grant", "group", "having", "ilike", "in", "index",
-    "initially", "inner", "insert", "intersect", "into", "is", "isnull", "join", "key",
-    "lateral", "leading", "left", "like", "limit", "localtime", "localtimestamp", "natural",
-    "not", "notnull", "null", "offset", "on", "only", "or", "order", "outer", "overlaps",
-    "placing", "primary", "references", "returning", "right", "select", "session_user",
-    "set", "similar", "some", "symmetric", "table", "then", "to"};
+constexpr std::array<std::string_view, 98> reserved_words{"all",
+                                                          "alter",
+                                                          "analyse",
+                                                          "analyze",
+                                                          "and",
+                                                          "any",
+                                                          "array",
+                                                          "as",
+                                                          "asc",
+                                                          "asymmetric",
+                                                          "authorization",
+                                                          "between",
+                                                          "binary",
+                                                          "both",
+                                                          "by",
+                                                          "case",
+                                                          "cast",
+                                                          "check",
+                                                          "collate",
+                                                          "column",
+                                                          "concurrently",
+                                                          "constraint",
+                                                          "create",
+                                                          "cross",
+                                                          "current_catalog",
+                                                          "current_date",
+                                                          "current_role",
+                                                          "current_schema",
+                                                          "current_time",
+                                                          "current_timestamp",
+                                                          "current_user",
+                                                          "default",
+                                                          "deferrable",
+                                                          "delete",
+                                                          "desc",
+                                                          "distinct",
+                                                          "do",
+                                                          "drop",
+                                                          "else",
+                                                          "end",
+                                                          "escape",
+                                                          "except",
+                                                          "exists",
+                                                          "false",
+                                                          "fetch",
+                                                          "for",
+                                                          "foreign",
+                                                          "freeze",
+                                                          "from",
+                                                          "full",
+                                                          "glob",
+                                                          "grant",
+                                                          "group",
+                                                          "having",
+                                                          "ilike",
+                                                          "in",
+                                                          "index",
+                                                          "initially",
+                                                          "inner",
+                                                          "insert",
+                                                          "intersect",
+                                                          "into",
+                                                          "is",
+                                                          "isnull",
+                                                          "join",
+                                                          "key",
+                                                          "lateral",
+                                                          "leading",
+                                                          "left",
+                                                          "like",
+                                                          "limit",
+                                                          "localtime",
+                                                          "localtimestamp",
+                                                          "natural",
+                                                          "not",
+                                                          "notnull",
+                                                          "null",
+                                                          "offset",
+                                                          "on",
+                                                          "only",
+                                                          "or",
+                                                          "order",
+                                                          "outer",
+                                                          "overlaps",
+                                                          "placing",
+                                                          "primary",
+                                                          "references",
+                                                          "returning",
+                                                          "right",
+                                                          "select",
+                                                          "session_user",
+                                                          "set",
+                                                          "similar",
+                                                          "some",
+                                                          "symmetric",
+                                                          "table",
+                                                          "then",
+                                                          "to"};
 constexpr std::array<std::string_view, 14> more_reserved_words{
-    "trailing", "transaction", "true", "union", "unique", "update", "user", "using",
-    "values", "variadic", "verbose", "when", "where", "window"};
+    "trailing", "transaction", "true",     "union",   "unique", "update", "user",
+    "using",    "values",      "variadic", "verbose", "when",   "where",  "window"};
 
 bool is_reserved(std::string_view word) {
   return std::find(reserved_words.begin(), reserved_words.end(), word) != reserved_words.end() ||
@@ -42,12 +127,14 @@ bool needs_quotes(std::string_view id) {
 
 class SqliteDialect final : public Dialect {
  public:
+  std::vector<std::string> connection_setup_sql(const ConnectionSetup& setup) const override;
   std::string_view name() const noexcept override { return "sqlite"; }
   std::string placeholder(std::size_t) const override { return "?"; }
 };
 
 class PostgresqlDialect final : public Dialect {
  public:
+  std::string deallocate_sql(std::string_view name) const override;
   std::string_view name() const noexcept override { return "postgresql"; }
   std::string placeholder(std::size_t n) const override { return "$" + std::to_string(n); }
 };
@@ -73,6 +160,22 @@ std::string Dialect::release_savepoint_sql(std::string_view name) const {
 }
 std::string Dialect::rollback_to_savepoint_sql(std::string_view name) const {
   return "ROLLBACK TO SAVEPOINT " + quote_identifier(name);
+}
+
+// ---- Connection housekeeping for engine/ drivers. ----
+
+std::vector<std::string> Dialect::connection_setup_sql(const ConnectionSetup&) const { return {}; }
+std::string Dialect::deallocate_sql(std::string_view) const { return {}; }
+
+std::vector<std::string> SqliteDialect::connection_setup_sql(const ConnectionSetup& setup) const {
+  std::vector<std::string> out;
+  out.emplace_back(setup.foreign_keys ? "PRAGMA foreign_keys=ON" : "PRAGMA foreign_keys=OFF");
+  if (setup.write_ahead_log) out.emplace_back("PRAGMA journal_mode=WAL");
+  return out;
+}
+
+std::string PostgresqlDialect::deallocate_sql(std::string_view name) const {
+  return "DEALLOCATE " + quote_identifier(name);
 }
 
 const Dialect& sqlite_dialect() {

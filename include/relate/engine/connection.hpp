@@ -1,0 +1,78 @@
+#pragma once
+// A Connection is one database connection checked out of the Engine's pool; it
+// goes back (reset) when the Connection, its Transaction guards and any Result
+// still streaming from it are gone. A Connection is used by one thread at a time.
+//
+// Without an open Transaction every statement commits on its own (autocommit).
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "relate/core/compiled.hpp"
+#include "relate/core/dialect.hpp"
+#include "relate/engine/driver.hpp"
+#include "relate/engine/result.hpp"
+#include "relate/engine/transaction.hpp"
+
+namespace relate {
+
+class Executable;  // core/statement.hpp
+class Engine;
+
+namespace detail {
+class ConnectionState;
+}
+
+class Connection {
+ public:
+  Connection(Connection&&) noexcept;
+  Connection& operator=(Connection&&) noexcept;
+  ~Connection();
+
+  const Dialect& dialect() const;
+
+  // Runs a compiled statement. Placeholders bound to keys take their values
+  // from `params` (by name) or `positional` (in the statement's key order).
+  Result execute(const CompiledStatement& statement, const Params& params = {});
+  Result execute(const CompiledStatement& statement, std::span<const Value> positional);
+  Result execute(const CompiledStatement& statement, std::initializer_list<Value> positional) {
+    return execute(statement, std::span<const Value>(positional.begin(), positional.size()));
+  }
+
+  // Runs the statement once per parameter set (each positional, in key order),
+  // all or nothing. PostgreSQL sends every set in one pipeline (one round trip).
+  // The Result holds the total rows_affected() and, for a statement with
+  // RETURNING, every returned row in order.
+  Result execute_many(const CompiledStatement& statement, std::span<const std::vector<Value>> sets);
+
+  // The same for statements built with core/: compiled by dialect() first.
+  Result execute(const Executable& statement, const Params& params = {});
+  Result execute(const Executable& statement, std::span<const Value> positional);
+  Result execute_many(const Executable& statement, std::span<const std::vector<Value>> sets);
+
+  // Starts a transaction; InvalidRequest if one is already open here.
+  [[nodiscard]] Transaction begin();
+  // Opens a savepoint inside the open transaction; InvalidRequest without one.
+  [[nodiscard]] Savepoint begin_nested();
+  bool in_transaction() const;
+
+  // Gives the connection back now (it also goes back at destruction).
+  void close();
+  bool closed() const noexcept { return state_ == nullptr; }
+
+  // The driver connection, for what the Connection API does not cover.
+  DriverConnection& driver();
+
+ private:
+  friend class Engine;
+  explicit Connection(std::shared_ptr<detail::ConnectionState> state);
+  detail::ConnectionState& state() const;
+  Result run(const std::string& sql, std::vector<Value> values);
+
+  std::shared_ptr<detail::ConnectionState> state_;
+};
+
+}  // namespace relate
