@@ -90,7 +90,7 @@ std::vector<std::string> SqliteDialect::connection_setup_sql(const ConnectionSet
 }
 
 std::string PostgresqlDialect::deallocate_sql(std::string_view name) const {
-  return "DEALLOCATE " + quote_identifier(name);
+  return name.empty() ? "DEALLOCATE ALL" : "DEALLOCATE " + quote_identifier(name);
 }
 
 const Dialect& sqlite_dialect() {

@@ -156,7 +156,8 @@ Result Connection::execute(const CompiledStatement& statement, const Params& par
   return run(statement.sql, statement.bind(params));
 }
 
-Result Connection::execute(const CompiledStatement& statement, std::span<const Value> positional) {
+Result Connection::execute_positional(const CompiledStatement& statement,
+                                      std::span<const Value> positional) {
   return run(statement.sql, statement.bind(positional));
 }
 

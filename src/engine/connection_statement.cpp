@@ -10,8 +10,9 @@ Result Connection::execute(const Executable& statement, const Params& params) {
   return execute(dialect().compile(statement), params);
 }
 
-Result Connection::execute(const Executable& statement, std::span<const Value> positional) {
-  return execute(dialect().compile(statement), positional);
+Result Connection::execute_positional(const Executable& statement,
+                                      std::span<const Value> positional) {
+  return execute_positional(dialect().compile(statement), positional);
 }
 
 Result Connection::execute_many(const Executable& statement,

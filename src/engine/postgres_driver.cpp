@@ -9,6 +9,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <deque>
@@ -272,14 +273,26 @@ class PgConnection final : public DriverConnection {
   std::unique_ptr<DriverCursor> run(const std::string& sql,
                                     std::span<const Value> params) override {
     Encoded enc(params);
-    const std::string& name = prepare(sql, enc);
-    if (PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(params.size()), enc.values.data(),
-                            enc.lengths.data(), enc.formats.data(), 0) == 0)
-      fail(nullptr, sql);
-    PQsetSingleRowMode(conn_);
-    auto cursor = std::make_unique<PgCursor>(*this, sql);
-    cursor->start();
-    return cursor;
+    for (bool retried = false;; retried = true) {
+      bool fresh = false;
+      const std::string name = prepare(sql, enc, &fresh);
+      if (PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(params.size()),
+                              enc.values.data(), enc.lengths.data(), enc.formats.data(), 0) == 0)
+        fail(nullptr, sql);
+      PQsetSingleRowMode(conn_);
+      auto cursor = std::make_unique<PgCursor>(*this, sql);
+      try {
+        cursor->start();
+        return cursor;
+      } catch (const DatabaseError& e) {
+        // A statement prepared before another connection changed the schema
+        // (or deallocated by someone else) is prepared again; outside a
+        // transaction nothing was lost, so it is retried once.
+        if (fresh || retried || !stale(e)) throw;
+        forget(enc.signature + '\n' + sql);
+        if (in_transaction()) throw;
+      }
+    }
   }
 
   BatchOutcome run_many(const std::string& sql, std::span<const std::vector<Value>> sets) override {
@@ -288,7 +301,7 @@ class PgConnection final : public DriverConnection {
     encoded.reserve(sets.size());
     for (const auto& set : sets) {
       encoded.emplace_back(set);
-      names.push_back(prepare(sql, encoded.back()));
+      names.push_back(prepare(sql, encoded.back(), nullptr));
     }
     if (PQenterPipelineMode(conn_) == 0) fail(nullptr, sql);
     for (std::size_t i = 0; i < sets.size(); ++i) {
@@ -320,7 +333,12 @@ class PgConnection final : public DriverConnection {
       }
       const auto status = r.status();
       if (status == PGRES_PIPELINE_SYNC) break;
-      if (status == PGRES_TUPLES_OK) {
+      if (status == PGRES_SINGLE_TUPLE) {
+        // libpq 15 can carry single-row mode over from the previous statement
+        // into the first query of a pipeline.
+        if (!out.columns) out.columns = column_names(r.r);
+        append_rows(r.r, out.rows);
+      } else if (status == PGRES_TUPLES_OK) {
         if (!out.columns) out.columns = column_names(r.r);
         append_rows(r.r, out.rows);
         out.rows_affected += affected(r.r);
@@ -357,30 +375,49 @@ class PgConnection final : public DriverConnection {
  private:
   // The name of the prepared statement for this SQL and parameter types,
   // preparing it on first use.
-  const std::string& prepare(const std::string& sql, const Encoded& enc) {
+  const std::string& prepare(const std::string& sql, const Encoded& enc, bool* fresh) {
     std::string key = enc.signature + '\n' + sql;
     if (auto it = cache_.find(key); it != cache_.end()) return it->second;
-    if (cache_.size() >= statement_cache_limit) evict_oldest();
+    if (cache_.size() >= statement_cache_limit) forget(order_.front());
     std::string name = "relate_" + std::to_string(++counter_);
     Result r(PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(enc.types.size()),
                        enc.types.data()));
     if (r.status() != PGRES_COMMAND_OK) fail(r.r, sql);
+    if (fresh != nullptr) *fresh = true;
     order_.push_back(key);
     return cache_.emplace(std::move(key), std::move(name)).first->second;
   }
 
-  void evict_oldest() {
-    const std::string key = std::move(order_.front());
-    order_.pop_front();
+  static bool stale(const DatabaseError& e) {
+    return e.sqlstate() == "26000" ||
+           (e.sqlstate() == "0A000" &&
+            e.info().driver_message.find("cached plan") != std::string::npos);
+  }
+
+  // Drops one prepared statement. In a failed transaction the DEALLOCATE fails
+  // too, and the statement lives on, unused, until the connection closes.
+  void forget(const std::string& key) {
     auto it = cache_.find(key);
+    if (it == cache_.end()) return;
     const std::string sql = dialect().deallocate_sql(it->second);
     cache_.erase(it);
-    // In a failed transaction this fails too; the statement then lives on,
-    // unused, until the connection closes.
+    std::erase(order_, key);
     Result r(PQexec(conn_, sql.c_str()));
     if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
   }
 
+ public:
+  // After DDL on this connection, plans of cached statements may be wrong
+  // ("cached plan must not change result type"), so all are dropped.
+  void forget_all() {
+    if (cache_.empty()) return;
+    cache_.clear();
+    order_.clear();
+    Result r(PQexec(conn_, dialect().deallocate_sql("").c_str()));
+    if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+  }
+
+ private:
   PGconn* conn_ = nullptr;
   std::vector<std::string> secrets_;
   std::unordered_map<std::string, std::string> cache_;
@@ -460,7 +497,11 @@ void PgCursor::describe(const PGresult* r) {
 
 void PgCursor::finish(const PGresult* r) {
   affected_ = PgConnection::affected(r);
+  const std::string_view command = PQcmdStatus(const_cast<PGresult*>(r));
+  const bool ddl =
+      command.starts_with("CREATE") || command.starts_with("ALTER") || command.starts_with("DROP");
   conn_.drain();
+  if (ddl) conn_.forget_all();
 }
 
 void PgCursor::start() {

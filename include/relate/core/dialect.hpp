@@ -44,8 +44,8 @@ class Dialect {
   };
   // Statements a driver runs once on every new connection (SQLite PRAGMAs).
   virtual std::vector<std::string> connection_setup_sql(const ConnectionSetup& setup) const;
-  // Frees a server-side prepared statement a driver created under `name`; empty
-  // when the database keeps none.
+  // Frees a server-side prepared statement a driver created under `name` (all
+  // of them for an empty name); empty when the database keeps none.
   virtual std::string deallocate_sql(std::string_view name) const;
 };
 

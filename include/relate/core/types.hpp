@@ -263,10 +263,18 @@ Value to_value(const T& t) {
   return type_adapter<T>::to_value(t);
 }
 
+namespace detail {
+// A separate trait: `T::value_type` inside the if-constexpr condition is a hard
+// error for non-class T such as int.
+template <class T>
+inline constexpr bool is_optional = false;
+template <class T>
+inline constexpr bool is_optional<std::optional<T>> = true;
+}  // namespace detail
+
 template <SqlValueType T>
 T from_value(const Value& v) {
-  if constexpr (requires { typename T::value_type; } &&
-                std::same_as<T, std::optional<typename T::value_type>>) {
+  if constexpr (detail::is_optional<T>) {
     return type_adapter<T>::from_value(v);
   } else {
     if (v.is_null())

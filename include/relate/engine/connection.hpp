@@ -6,8 +6,8 @@
 // Without an open Transaction every statement commits on its own (autocommit).
 
 #include <cstdint>
-#include <initializer_list>
 #include <memory>
+#include <ranges>
 #include <span>
 #include <vector>
 
@@ -20,6 +20,10 @@
 namespace relate {
 
 class Executable;  // core/statement.hpp
+
+template <class R>
+concept PositionalValues =
+    std::ranges::contiguous_range<R> && std::same_as<std::ranges::range_value_t<R>, Value>;
 class Engine;
 
 namespace detail {
@@ -37,9 +41,11 @@ class Connection {
   // Runs a compiled statement. Placeholders bound to keys take their values
   // from `params` (by name) or `positional` (in the statement's key order).
   Result execute(const CompiledStatement& statement, const Params& params = {});
-  Result execute(const CompiledStatement& statement, std::span<const Value> positional);
-  Result execute(const CompiledStatement& statement, std::initializer_list<Value> positional) {
-    return execute(statement, std::span<const Value>(positional.begin(), positional.size()));
+  // Any contiguous range of Values: std::span<const Value>, std::vector<Value>,
+  // std::array. (A template, so that a braced list always means Params.)
+  template <PositionalValues R>
+  Result execute(const CompiledStatement& statement, const R& positional) {
+    return execute_positional(statement, std::span<const Value>(positional));
   }
 
   // Runs the statement once per parameter set (each positional, in key order),
@@ -50,7 +56,10 @@ class Connection {
 
   // The same for statements built with core/: compiled by dialect() first.
   Result execute(const Executable& statement, const Params& params = {});
-  Result execute(const Executable& statement, std::span<const Value> positional);
+  template <PositionalValues R>
+  Result execute(const Executable& statement, const R& positional) {
+    return execute_positional(statement, std::span<const Value>(positional));
+  }
   Result execute_many(const Executable& statement, std::span<const std::vector<Value>> sets);
 
   // Starts a transaction; InvalidRequest if one is already open here.
@@ -71,6 +80,8 @@ class Connection {
   explicit Connection(std::shared_ptr<detail::ConnectionState> state);
   detail::ConnectionState& state() const;
   Result run(const std::string& sql, std::vector<Value> values);
+  Result execute_positional(const CompiledStatement& statement, std::span<const Value> positional);
+  Result execute_positional(const Executable& statement, std::span<const Value> positional);
 
   std::shared_ptr<detail::ConnectionState> state_;
 };

@@ -29,7 +29,7 @@ struct EngineOptions {
   // Log every statement with its parameters, and transaction control.
   bool echo = false;
   // Where echo lines go; stderr when empty.
-  EchoSink echo_sink;
+  EchoSink echo_sink = {};
   // Most connections open at once.
   std::size_t pool_size = 5;
   // How long connect() waits for a free connection before PoolTimeout.
