@@ -230,3 +230,46 @@ TEST(ExecuteSqlite, OnlyOneStatementPerExecution) {
 RELATE_INSTANTIATE_BACKENDS(Execute);
 
 }  // namespace
+
+namespace {
+
+TEST(ExecutePostgresql, ExecuteManyIsOnePipelinedTransaction) {
+  relate::testing::TestDatabase db("postgresql");
+  auto engine = create_engine(db.url());
+  auto conn = engine.connect();
+  exec(conn, "CREATE TABLE t (id INTEGER PRIMARY KEY)");
+  std::vector<std::vector<Value>> sets;
+  for (int i = 1; i <= 1000; ++i) sets.push_back({i});
+  EXPECT_EQ(conn.execute_many(raw(conn.dialect(), "INSERT INTO t (id) VALUES ({id})"), sets)
+                .rows_affected(),
+            1000);
+  // Every row was written by the same transaction (xmin): the sets went out
+  // with one sync, where statement-by-statement autocommit would use 1000.
+  EXPECT_EQ(conn.execute(raw(conn.dialect(), "SELECT COUNT(DISTINCT CAST(xmin AS TEXT)) FROM t"))
+                .scalar<int>(),
+            1);
+}
+
+TEST(ExecutePostgresql, StatementsPreparedBeforeASchemaChangeArePreparedAgain) {
+  relate::testing::TestDatabase db("postgresql");
+  auto engine = create_engine(db.url(), {.pool_size = 2});
+  auto reader = engine.connect();
+  auto writer = engine.connect();
+  exec(writer, "CREATE TABLE t (a INTEGER)");
+  exec(writer, "INSERT INTO t (a) VALUES ({})", {1});
+  auto select = raw(reader.dialect(), "SELECT * FROM t");
+  EXPECT_EQ(reader.execute(select).one().size(), 1u);
+  exec(writer, "ALTER TABLE t ADD COLUMN b TEXT");
+  // Outside a transaction the stale statement is prepared again transparently.
+  EXPECT_EQ(reader.execute(select).one().size(), 2u);
+  exec(writer, "ALTER TABLE t ADD COLUMN c TEXT");
+  {
+    // Inside one the error surfaces (the transaction is lost), and the next
+    // attempt works.
+    auto tx = reader.begin();
+    EXPECT_THROW((void)reader.execute(select), DatabaseError);
+  }
+  EXPECT_EQ(reader.execute(select).one().size(), 3u);
+}
+
+}  // namespace
