@@ -148,12 +148,14 @@ bool needs_quotes(std::string_view id) {
 
 class SqliteDialect final : public Dialect {
  public:
+  std::vector<std::string> connection_setup_sql(const ConnectionSetup& setup) const override;
   std::string_view name() const noexcept override { return "sqlite"; }
   std::string placeholder(std::size_t) const override { return "?"; }
 };
 
 class PostgresqlDialect final : public Dialect {
  public:
+  std::string deallocate_sql(std::string_view name) const override;
   std::string_view name() const noexcept override { return "postgresql"; }
   std::string placeholder(std::size_t n) const override { return "$" + std::to_string(n); }
 };
@@ -179,6 +181,22 @@ std::string Dialect::release_savepoint_sql(std::string_view name) const {
 }
 std::string Dialect::rollback_to_savepoint_sql(std::string_view name) const {
   return "ROLLBACK TO SAVEPOINT " + quote_identifier(name);
+}
+
+// ---- Connection housekeeping for engine/ drivers. ----
+
+std::vector<std::string> Dialect::connection_setup_sql(const ConnectionSetup&) const { return {}; }
+std::string Dialect::deallocate_sql(std::string_view) const { return {}; }
+
+std::vector<std::string> SqliteDialect::connection_setup_sql(const ConnectionSetup& setup) const {
+  std::vector<std::string> out;
+  out.emplace_back(setup.foreign_keys ? "PRAGMA foreign_keys=ON" : "PRAGMA foreign_keys=OFF");
+  if (setup.write_ahead_log) out.emplace_back("PRAGMA journal_mode=WAL");
+  return out;
+}
+
+std::string PostgresqlDialect::deallocate_sql(std::string_view name) const {
+  return name.empty() ? "DEALLOCATE ALL" : "DEALLOCATE " + quote_identifier(name);
 }
 
 const Dialect& sqlite_dialect() {

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "relate/core/compiled.hpp"
 
@@ -35,6 +36,17 @@ class Dialect {
   std::string savepoint_sql(std::string_view name) const;
   std::string release_savepoint_sql(std::string_view name) const;
   std::string rollback_to_savepoint_sql(std::string_view name) const;
+
+  // ---- Connection housekeeping for engine/ drivers. ----
+  struct ConnectionSetup {
+    bool foreign_keys = true;      // enforce FOREIGN KEY constraints (SQLite leaves them off)
+    bool write_ahead_log = false;  // WAL journal, for SQLite file databases
+  };
+  // Statements a driver runs once on every new connection (SQLite PRAGMAs).
+  virtual std::vector<std::string> connection_setup_sql(const ConnectionSetup& setup) const;
+  // Frees a server-side prepared statement a driver created under `name` (all
+  // of them for an empty name); empty when the database keeps none.
+  virtual std::string deallocate_sql(std::string_view name) const;
 };
 
 const Dialect& sqlite_dialect();

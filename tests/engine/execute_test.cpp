@@ -1,0 +1,275 @@
+// Running statements: results, execute_many, RETURNING, streaming.
+
+#include <gtest/gtest.h>
+
+#include "relate/relate.hpp"
+#include "support/backend.hpp"
+#include "support/sql.hpp"
+
+using namespace relate;
+using relate::testing::exec;
+using relate::testing::raw;
+
+namespace {
+
+class Execute : public relate::testing::BackendTest {};
+
+TEST_P(Execute, ResultRowsAndColumns) {
+  relate::testing::TestDatabase db(backend());
+  auto engine = create_engine(db.url());
+  auto conn = engine.connect();
+  exec(conn, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)");
+  EXPECT_EQ(exec(conn, "INSERT INTO t (id, name) VALUES ({}, {})", {1, "a"}), 1);
+  EXPECT_EQ(exec(conn, "INSERT INTO t (id, name) VALUES ({}, {})", {2, "b"}), 1);
+  EXPECT_EQ(exec(conn, "UPDATE t SET name = {} WHERE id > {}", {"z", 0}), 2);
+
+  auto result = conn.execute(raw(conn.dialect(), "SELECT id, name FROM t ORDER BY id"));
+  EXPECT_TRUE(result.returns_rows());
+  EXPECT_EQ(result.columns(), (std::vector<std::string>{"id", "name"}));
+  std::vector<std::int64_t> ids;
+  for (const auto& row : result) {
+    ids.push_back(row.get<std::int64_t>("id"));
+    EXPECT_EQ(row.get<std::string>(1), "z");
+    EXPECT_EQ(row["name"], Value("z"));
+  }
+  EXPECT_EQ(ids, (std::vector<std::int64_t>{1, 2}));
+  EXPECT_EQ(result.rows_affected(), 0);
+
+  auto select = raw(conn.dialect(), "SELECT id, name FROM t WHERE id = {id}");
+  auto one = conn.execute(select, {{"id", 2}}).one();
+  EXPECT_EQ(one.get<std::int64_t>("id"), 2);
+  try {
+    (void)one.get<std::string>("missing");
+    FAIL();
+  } catch (const InvalidRequest& e) {
+    EXPECT_NE(std::string(e.what()).find("no column named 'missing'"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("id, name"), std::string::npos);
+  }
+  EXPECT_THROW((void)one[5], InvalidRequest);
+  EXPECT_THROW((void)conn.execute(select, {{"id", 9}}).one(), NoResultFound);
+  EXPECT_FALSE(conn.execute(select, {{"id", 9}}).one_or_none().has_value());
+  EXPECT_TRUE(conn.execute(select, std::vector<Value>{1}).one_or_none().has_value());
+  EXPECT_THROW((void)conn.execute(raw(conn.dialect(), "SELECT id FROM t")).one(),
+               MultipleResultsFound);
+  EXPECT_THROW((void)conn.execute(select), InvalidRequest);  // no value for "id"
+  EXPECT_EQ(conn.execute(raw(conn.dialect(), "SELECT COUNT(*) FROM t")).scalar<int>(), 2);
+  EXPECT_TRUE(conn.execute(select, {{"id", 7}}).scalar().is_null());
+  EXPECT_EQ(conn.execute(raw(conn.dialect(), "SELECT id FROM t ORDER BY id")).rows(),
+            (std::vector<Row>{{Value(1)}, {Value(2)}}));
+  EXPECT_EQ(exec(conn, "DELETE FROM t"), 2);
+}
+
+TEST_P(Execute, ExecuteManyWithAThousandSets) {
+  relate::testing::TestDatabase db(backend());
+  auto engine = create_engine(db.url());
+  auto conn = engine.connect();
+  exec(conn, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score DOUBLE PRECISION)");
+  auto insert =
+      raw(conn.dialect(), "INSERT INTO t (id, name, score) VALUES ({id}, {name}, {})", {0.5});
+  std::vector<std::vector<Value>> sets;
+  for (int i = 1; i <= 1000; ++i)
+    sets.push_back({i, i % 7 == 0 ? Value() : Value("n" + std::to_string(i))});
+  auto result = conn.execute_many(insert, sets);
+  EXPECT_EQ(result.rows_affected(), 1000);
+  EXPECT_FALSE(result.returns_rows());
+  auto check =
+      conn.execute(raw(conn.dialect(), "SELECT COUNT(*), SUM(id), COUNT(name), SUM(score) FROM t"))
+          .one();
+  EXPECT_EQ(check.get<std::int64_t>(0), 1000);
+  EXPECT_EQ(check.get<std::int64_t>(1), 500500);
+  EXPECT_EQ(check.get<std::int64_t>(2), 1000 - 142);
+  EXPECT_EQ(check.get<double>(3), 500.0);
+  EXPECT_EQ(conn.execute_many(insert, {}).rows_affected(), 0);
+
+  auto update = raw(conn.dialect(), "UPDATE t SET name = {name} WHERE id <= {id}");
+  std::vector<std::vector<Value>> updates{{"x", 10}, {"y", 20}};
+  EXPECT_EQ(conn.execute_many(update, updates).rows_affected(), 30);
+}
+
+TEST_P(Execute, ExecuteManyIsAllOrNothing) {
+  relate::testing::TestDatabase db(backend());
+  auto engine = create_engine(db.url());
+  auto conn = engine.connect();
+  exec(conn, "CREATE TABLE t (id INTEGER PRIMARY KEY)");
+  auto insert = raw(conn.dialect(), "INSERT INTO t (id) VALUES ({id})");
+  std::vector<std::vector<Value>> sets;
+  for (int i = 1; i <= 500; ++i) sets.push_back({i});
+  sets.push_back({250});  // duplicate key at the end
+  for (int i = 501; i <= 600; ++i) sets.push_back({i});
+  EXPECT_THROW((void)conn.execute_many(insert, sets), IntegrityError);
+  EXPECT_EQ(conn.execute(raw(conn.dialect(), "SELECT COUNT(*) FROM t")).scalar<int>(), 0);
+  // The connection is fine afterwards.
+  sets.erase(sets.begin() + 500);
+  EXPECT_EQ(conn.execute_many(insert, sets).rows_affected(), 600);
+}
+
+TEST_P(Execute, ReturningOneAndMany) {
+  relate::testing::TestDatabase db(backend());
+  auto engine = create_engine(db.url());
+  auto conn = engine.connect();
+  exec(conn, "CREATE TABLE t (id " + relate::testing::serial_pk(conn) + ", name TEXT NOT NULL)");
+  auto insert = raw(conn.dialect(), "INSERT INTO t (name) VALUES ({name}) RETURNING id, name");
+
+  auto first = conn.execute(insert, {{"name", "first"}});
+  EXPECT_EQ(first.columns(), (std::vector<std::string>{"id", "name"}));
+  auto row = first.one();
+  EXPECT_EQ(row.get<std::int64_t>("id"), 1);
+  EXPECT_EQ(row.get<std::string>("name"), "first");
+
+  auto counted = conn.execute(insert, {{"name", "second"}});
+  EXPECT_EQ(counted.rows_affected(), 1);
+  EXPECT_EQ(counted.one().get<std::int64_t>(0), 2);
+
+  std::vector<std::vector<Value>> sets;
+  for (int i = 0; i < 50; ++i) sets.push_back({"batch" + std::to_string(i)});
+  auto many = conn.execute_many(insert, sets);
+  EXPECT_EQ(many.rows_affected(), 50);
+  EXPECT_EQ(many.columns(), (std::vector<std::string>{"id", "name"}));
+  auto rows = many.all();
+  ASSERT_EQ(rows.size(), 50u);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i].get<std::int64_t>("id"), static_cast<std::int64_t>(i) + 3);
+    EXPECT_EQ(rows[i].get<std::string>("name"), "batch" + std::to_string(i));
+  }
+}
+
+TEST_P(Execute, StreamsALargeResultRowByRow) {
+  relate::testing::TestDatabase db(backend());
+  auto engine = create_engine(db.url());
+  auto conn = engine.connect();
+  const std::int64_t n = 200'000;
+  auto result = conn.execute(raw(conn.dialect(),
+                                 "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+                                 "WHERE x < {}) SELECT x, 'row' AS label FROM c",
+                                 {n}));
+  std::int64_t count = 0, sum = 0;
+  while (auto row = result.next()) {
+    ++count;
+    sum += row->get<std::int64_t>(0);
+  }
+  EXPECT_EQ(count, n);
+  EXPECT_EQ(sum, n * (n + 1) / 2);
+}
+
+TEST_P(Execute, AnotherStatementWhileStreamingKeepsTheFirstResultWhole) {
+  relate::testing::TestDatabase db(backend());
+  auto engine = create_engine(db.url(), {.pool_size = 1});
+  auto conn = engine.connect();
+  exec(conn, "CREATE TABLE t (id INTEGER PRIMARY KEY)");
+  std::vector<std::vector<Value>> sets;
+  for (int i = 1; i <= 100; ++i) sets.push_back({i});
+  (void)conn.execute_many(raw(conn.dialect(), "INSERT INTO t (id) VALUES ({id})"), sets);
+
+  auto select = raw(conn.dialect(), "SELECT id FROM t ORDER BY id");
+  auto outer = conn.execute(select);
+  std::int64_t seen = 0, sum = 0;
+  for (int i = 0; i < 10; ++i) sum += outer.next()->get<std::int64_t>(0), ++seen;
+  // Same SQL again (same cached statement) and a write, mid-stream.
+  EXPECT_EQ(conn.execute(select).all().size(), 100u);
+  exec(conn, "INSERT INTO t (id) VALUES ({})", {1000});
+  for (const auto& row : outer) sum += row.get<std::int64_t>(0), ++seen;
+  EXPECT_EQ(seen, 100);
+  EXPECT_EQ(sum, 5050);
+}
+
+TEST_P(Execute, AbandonedResultsGiveTheConnectionBack) {
+  relate::testing::TestDatabase db(backend());
+  auto engine = create_engine(db.url(), {.pool_size = 1});
+  auto big = [&](Connection& c) {
+    return c.execute(raw(c.dialect(),
+                         "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x "
+                         "< 5000) SELECT x FROM c"));
+  };
+  {
+    auto conn = engine.connect();
+    auto result = big(conn);
+    (void)result.next();
+  }  // Connection and Result dropped mid-stream
+  {
+    // A Result outliving its Connection keeps it until the rows are read.
+    auto result = [&] {
+      auto conn = engine.connect();
+      return big(conn);
+    }();
+    EXPECT_EQ(engine.pool().checked_out(), 1u);
+    EXPECT_EQ(result.all().size(), 5000u);
+    EXPECT_EQ(engine.pool().checked_out(), 0u);
+  }
+  {
+    auto conn = engine.connect();
+    auto result = big(conn);
+    EXPECT_EQ(result.first()->get<int>(0), 1);
+    EXPECT_EQ(conn.execute(raw(conn.dialect(), "SELECT 42")).scalar<int>(), 42);
+  }
+  EXPECT_EQ(engine.pool().checked_out(), 0u);
+  EXPECT_EQ(engine.pool().open(), 1u);
+}
+
+TEST(ExecuteSqlite, MemoryDatabaseIsOneDatabaseForTheEngine) {
+  auto engine = create_engine("sqlite://", {.pool_size = 4});
+  EXPECT_EQ(engine.pool().size(), 1u);
+  {
+    auto conn = engine.connect();
+    exec(conn, "CREATE TABLE t (x INTEGER)");
+    exec(conn, "INSERT INTO t (x) VALUES ({})", {5});
+  }
+  auto conn = engine.connect();
+  EXPECT_EQ(conn.execute(raw(conn.dialect(), "SELECT x FROM t")).scalar<int>(), 5);
+  // A second Connection from the same thread would wait for itself.
+  EXPECT_THROW((void)engine.connect(), PoolTimeout);
+}
+
+TEST(ExecuteSqlite, OnlyOneStatementPerExecution) {
+  auto engine = create_engine("sqlite://");
+  auto conn = engine.connect();
+  EXPECT_THROW(exec(conn, "CREATE TABLE a (x INTEGER); CREATE TABLE b (x INTEGER)"),
+               ProgrammingError);
+  EXPECT_NO_THROW(exec(conn, "CREATE TABLE a (x INTEGER);"));
+}
+
+RELATE_INSTANTIATE_BACKENDS(Execute);
+
+}  // namespace
+
+namespace {
+
+TEST(ExecutePostgresql, ExecuteManyIsOnePipelinedTransaction) {
+  relate::testing::TestDatabase db("postgresql");
+  auto engine = create_engine(db.url());
+  auto conn = engine.connect();
+  exec(conn, "CREATE TABLE t (id INTEGER PRIMARY KEY)");
+  std::vector<std::vector<Value>> sets;
+  for (int i = 1; i <= 1000; ++i) sets.push_back({i});
+  EXPECT_EQ(conn.execute_many(raw(conn.dialect(), "INSERT INTO t (id) VALUES ({id})"), sets)
+                .rows_affected(),
+            1000);
+  // Every row was written by the same transaction (xmin): the sets went out
+  // with one sync, where statement-by-statement autocommit would use 1000.
+  EXPECT_EQ(conn.execute(raw(conn.dialect(), "SELECT COUNT(DISTINCT CAST(xmin AS TEXT)) FROM t"))
+                .scalar<int>(),
+            1);
+}
+
+TEST(ExecutePostgresql, StatementsPreparedBeforeASchemaChangeArePreparedAgain) {
+  relate::testing::TestDatabase db("postgresql");
+  auto engine = create_engine(db.url(), {.pool_size = 2});
+  auto reader = engine.connect();
+  auto writer = engine.connect();
+  exec(writer, "CREATE TABLE t (a INTEGER)");
+  exec(writer, "INSERT INTO t (a) VALUES ({})", {1});
+  auto select = raw(reader.dialect(), "SELECT * FROM t");
+  EXPECT_EQ(reader.execute(select).one().size(), 1u);
+  exec(writer, "ALTER TABLE t ADD COLUMN b TEXT");
+  // Outside a transaction the stale statement is prepared again transparently.
+  EXPECT_EQ(reader.execute(select).one().size(), 2u);
+  exec(writer, "ALTER TABLE t ADD COLUMN c TEXT");
+  {
+    // Inside one the error surfaces (the transaction is lost), and the next
+    // attempt works.
+    auto tx = reader.begin();
+    EXPECT_THROW((void)reader.execute(select), DatabaseError);
+  }
+  EXPECT_EQ(reader.execute(select).one().size(), 3u);
+}
+
+}  // namespace
