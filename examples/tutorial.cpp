@@ -17,15 +17,17 @@ int main(int argc, char** argv) try {
 
   relate::MetaData metadata;
   auto& users = metadata.table("users", {
-      relate::column<std::int64_t>("id").primary_key(),
-      relate::column<std::string>("name").unique(),
-      relate::column<std::optional<std::string>>("fullname"),
-  });
-  auto& addresses = metadata.table("addresses", {
-      relate::column<std::int64_t>("id").primary_key(),
-      relate::column<std::string>("email_address"),
-      relate::column<std::int64_t>("user_id").references("users.id", relate::ReferentialAction::cascade),
-  });
+                                            relate::column<std::int64_t>("id").primary_key(),
+                                            relate::column<std::string>("name").unique(),
+                                            relate::column<std::optional<std::string>>("fullname"),
+                                        });
+  auto& addresses =
+      metadata.table("addresses", {
+                                      relate::column<std::int64_t>("id").primary_key(),
+                                      relate::column<std::string>("email_address"),
+                                      relate::column<std::int64_t>("user_id").references(
+                                          "users.id", relate::ReferentialAction::cascade),
+                                  });
 
   auto conn = engine.connect();
   for (const auto& stmt : relate::ddl::create_all(metadata, engine.dialect(), true))
@@ -38,16 +40,17 @@ int main(int argc, char** argv) try {
                                  .returning({users.c("id")}))
                     .scalar<std::int64_t>();
     // One statement, many parameter sets.
-    std::vector<std::vector<relate::Value>> rows{{"jack@google.com", jack}, {"j25@yahoo.com", jack}};
+    std::vector<std::vector<relate::Value>> rows{{"jack@google.com", jack},
+                                                 {"j25@yahoo.com", jack}};
     conn.execute_many(relate::insert(addresses).bind_columns({"email_address", "user_id"}), rows);
     tx.commit();
   }
 
-  auto result = conn.execute(relate::select({users.c("name"), addresses.c("email_address")})
-                                 .from(relate::join(users, addresses,
-                                                    users.c("id") == addresses.c("user_id")))
-                                 .where(addresses.c("email_address").like("%@google.com"))
-                                 .order_by({addresses.c("email_address")}));
+  auto result = conn.execute(
+      relate::select({users.c("name"), addresses.c("email_address")})
+          .from(relate::join(users, addresses, users.c("id") == addresses.c("user_id")))
+          .where(addresses.c("email_address").like("%@google.com"))
+          .order_by({addresses.c("email_address")}));
   for (const auto& row : result)
     std::cout << row.get<std::string>("name") << " <" << row.get<std::string>("email_address")
               << ">\n";
@@ -55,11 +58,13 @@ int main(int argc, char** argv) try {
   {
     auto tx = conn.begin();
     conn.execute(relate::delete_from(addresses));
-    auto left = conn.execute(relate::select({relate::count()}).from(addresses)).scalar<std::int64_t>();
+    auto left =
+        conn.execute(relate::select({relate::count()}).from(addresses)).scalar<std::int64_t>();
     std::cout << "inside the transaction: " << left << " addresses\n";
   }  // not committed: rolled back here
 
-  auto kept = conn.execute(relate::select({relate::count()}).from(addresses)).scalar<std::int64_t>();
+  auto kept =
+      conn.execute(relate::select({relate::count()}).from(addresses)).scalar<std::int64_t>();
   std::cout << "after the rollback: " << kept << " addresses\n";
   return 0;
 } catch (const relate::Error& e) {

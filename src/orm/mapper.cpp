@@ -40,7 +40,8 @@ std::string Mapper::describe(const std::vector<Value>& key) const {
 void Mapper::throw_not_mapped_member() const {
   throw InvalidRequest("this member of " + class_name_ +
                        " is not mapped to a column; map it with m.column(...) in "
-                       "registry.map<" + class_name_ + ">()");
+                       "registry.map<" +
+                       class_name_ + ">()");
 }
 
 }  // namespace relate

@@ -45,7 +45,8 @@ QueryBase::Cursor::~Cursor() = default;
 
 detail::ObjectBlock* QueryBase::Cursor::next() {
   while (impl_->it != impl_->result.end()) {
-    detail::ObjectBlock* b = impl_->session.instance_from_row(impl_->mapper, impl_->it->values(), 0);
+    detail::ObjectBlock* b =
+        impl_->session.instance_from_row(impl_->mapper, impl_->it->values(), 0);
     ++impl_->it;
     if (b) return b;
   }
@@ -109,8 +110,9 @@ std::int64_t QueryBase::bulk_delete(Synchronize sync) const {
   auto stmt_builder = delete_from(mapper_->table());
   for (const auto& c : where_) stmt_builder = stmt_builder.where(c.resolve(r));
   if (sync == Synchronize::evaluate)
-    throw InvalidRequest("Synchronize::evaluate is not supported by bulk_delete(); use "
-                         "Synchronize::fetch (the default) or Synchronize::none");
+    throw InvalidRequest(
+        "Synchronize::evaluate is not supported by bulk_delete(); use "
+        "Synchronize::fetch (the default) or Synchronize::none");
   const bool fetch = sync != Synchronize::none;
   if (fetch) stmt_builder = stmt_builder.returning(pk_exprs(*mapper_));
   auto stmt = session_->compile(stmt_builder);
@@ -119,7 +121,8 @@ std::int64_t QueryBase::bulk_delete(Synchronize sync) const {
   std::int64_t n = 0;
   for (const auto& row : res) {
     ++n;
-    if (auto* st = session_->find_identity(*mapper_, row.values())) session_->mark_bulk_deleted(*st);
+    if (auto* st = session_->find_identity(*mapper_, row.values()))
+      session_->mark_bulk_deleted(*st);
   }
   return n;
 }
@@ -137,8 +140,9 @@ std::int64_t QueryBase::bulk_update(std::vector<ColumnAssignment> assignments,
   }
   for (const auto& c : where_) stmt_builder = stmt_builder.where(c.resolve(r));
   if (sync == Synchronize::evaluate)
-    throw InvalidRequest("Synchronize::evaluate is not supported by bulk_update(); use "
-                         "Synchronize::fetch (the default) or Synchronize::none");
+    throw InvalidRequest(
+        "Synchronize::evaluate is not supported by bulk_update(); use "
+        "Synchronize::fetch (the default) or Synchronize::none");
   const bool fetch = sync != Synchronize::none;
   if (fetch) stmt_builder = stmt_builder.returning(pk_exprs(*mapper_));
   auto stmt = session_->compile(stmt_builder);

@@ -7,13 +7,27 @@
 
 namespace relate {
 
-ColumnOption primary_key() { return {[](Column& c) { c.primary_key(); }}; }
-ColumnOption autoincrement(bool yes) { return {[yes](Column& c) { c.autoincrement(yes); }}; }
-ColumnOption not_null() { return {[](Column& c) { c.not_null(); }}; }
-ColumnOption nullable() { return {[](Column& c) { c.nullable(true); }}; }
-ColumnOption unique() { return {[](Column& c) { c.unique(); }}; }
-ColumnOption index() { return {[](Column& c) { c.index(); }}; }
-ColumnOption length(int n) { return {[n](Column& c) { c.length(n); }}; }
+ColumnOption primary_key() {
+  return {[](Column& c) { c.primary_key(); }};
+}
+ColumnOption autoincrement(bool yes) {
+  return {[yes](Column& c) { c.autoincrement(yes); }};
+}
+ColumnOption not_null() {
+  return {[](Column& c) { c.not_null(); }};
+}
+ColumnOption nullable() {
+  return {[](Column& c) { c.nullable(true); }};
+}
+ColumnOption unique() {
+  return {[](Column& c) { c.unique(); }};
+}
+ColumnOption index() {
+  return {[](Column& c) { c.index(); }};
+}
+ColumnOption length(int n) {
+  return {[n](Column& c) { c.length(n); }};
+}
 ColumnOption default_value(Value value) {
   return {[v = std::move(value)](Column& c) { c.default_value(v); }};
 }
@@ -39,8 +53,10 @@ Mapper& Registry::add_mapper(const std::type_info& type, std::string class_name,
     throw InvalidRequest("Registry is already configured; map " + class_name +
                          " before the first Session or configure() call");
   if (by_type_.contains(std::type_index(type)))
-    throw ConfigurationError(class_name + " is mapped twice in this Registry; map each struct once");
-  auto& m = mappers_.emplace_back(std::make_unique<Mapper>(type, std::move(class_name), std::move(table)));
+    throw ConfigurationError(class_name +
+                             " is mapped twice in this Registry; map each struct once");
+  auto& m = mappers_.emplace_back(
+      std::make_unique<Mapper>(type, std::move(class_name), std::move(table)));
   by_type_[std::type_index(type)] = m.get();
   return *m;
 }
@@ -84,12 +100,14 @@ void Registry::configure() {
       if (!seen.insert(c.name()).second)
         throw ConfigurationError(where + " maps two members to column '" + c.name() +
                                  "'; each column takes one member: remove one of the "
-                                 "m.column(\"" + c.name() + "\", ...) calls or rename it");
+                                 "m.column(\"" +
+                                 c.name() + "\", ...) calls or rename it");
     m.primary_key_.clear();
     for (std::size_t i = 0; i < m.column_specs_.size(); ++i)
       if (m.column_specs_[i].is_primary_key()) m.primary_key_.push_back(i);
     if (m.primary_key_.empty())
-      throw ConfigurationError(where + " has no primary key; mark its key member with "
+      throw ConfigurationError(where +
+                               " has no primary key; mark its key member with "
                                "relate::primary_key() (several members for a composite key)");
     m.version_column_.reset();
     if (!m.version_column_name_.empty())

@@ -268,8 +268,8 @@ InstanceState* SessionImpl::find_identity(const Mapper& mapper,
 detail::ObjectBlock* SessionImpl::get(const Mapper& mapper, std::vector<Value> key) {
   if (key.size() != mapper.primary_key().size())
     throw InvalidRequest(mapper.class_name() + " has a primary key of " +
-                         std::to_string(mapper.primary_key().size()) + " column(s); get() was given " +
-                         std::to_string(key.size()) + " value(s)");
+                         std::to_string(mapper.primary_key().size()) +
+                         " column(s); get() was given " + std::to_string(key.size()) + " value(s)");
   // Keys are compared as the database returns them: normalise through the adapter.
   for (std::size_t i = 0; i < key.size(); ++i) {
     auto kind = mapper.columns()[mapper.primary_key()[i]]->type().kind;
@@ -314,9 +314,10 @@ detail::ObjectBlock* SessionImpl::merge(detail::ObjectBlock* source, bool load) 
   };
   std::vector<Value> key = mapper.primary_key_of(sobj);
   if (!load && (!src.has_identity_ || is_modified(src)))
-    throw InvalidRequest("merge() with load=false needs a clean object that has a database "
-                         "identity; '" + describe(src) + "' is " +
-                         (src.has_identity_ ? "modified" : "transient"));
+    throw InvalidRequest(
+        "merge() with load=false needs a clean object that has a database "
+        "identity; '" +
+        describe(src) + "' is " + (src.has_identity_ ? "modified" : "transient"));
   if (mapper.key_is_unassigned(key)) {
     Object created(mapper.create());
     InstanceState& st = created.block()->state();
@@ -336,15 +337,17 @@ detail::ObjectBlock* SessionImpl::merge(detail::ObjectBlock* source, bool load) 
   if (target) {
     InstanceState& st = target.block()->state();
     if (auto v = mapper.version_column()) {
-      if (!src.is_expired(*v) && !(mapper.columns()[*v]->holds(target.block()->object(),
-                                                                  mapper.columns()[*v]->get(sobj))))
+      if (!src.is_expired(*v) &&
+          !(mapper.columns()[*v]->holds(target.block()->object(), mapper.columns()[*v]->get(sobj))))
         throw StaleDataError("Version id of '" + describe(src) +
                              "' does not match the version in the database; the object was "
                              "changed by someone else");
     }
     copy_loaded(st);
-    if (!load) snapshot(st);
-    else if (is_modified(st)) hold(st);
+    if (!load)
+      snapshot(st);
+    else if (is_modified(st))
+      hold(st);
   } else {
     target = Object(mapper.create());
     InstanceState& st = target.block()->state();
@@ -447,7 +450,8 @@ void SessionImpl::end_transaction(bool committed) {
   for (auto* st : marked_deleted_) keep.emplace_back(st->block_);
 
   if (committed) {
-    for (auto* st : std::vector<InstanceState*>(deleted_.begin(), deleted_.end())) detach(*st, false);  // -> detached
+    for (auto* st : std::vector<InstanceState*>(deleted_.begin(), deleted_.end()))
+      detach(*st, false);  // -> detached
     inserted_in_transaction_.clear();
     if (options_.expire_on_commit) expire_all();
     // Objects the Session kept only because they had changes are clean now.
@@ -457,7 +461,8 @@ void SessionImpl::end_transaction(bool committed) {
   }
   // Rollback (spec 6.6): new objects go back to transient with their values,
   // deleted ones come back, everything else is expired.
-  for (auto* st : std::vector<InstanceState*>(inserted_in_transaction_.begin(), inserted_in_transaction_.end())) {
+  for (auto* st : std::vector<InstanceState*>(inserted_in_transaction_.begin(),
+                                              inserted_in_transaction_.end())) {
     detach(*st, true);
   }
   for (auto& [o, st] : std::map<std::uint64_t, InstanceState*>(pending_)) detach(*st, false);

@@ -105,7 +105,8 @@ class SessionImpl {
   // DELETE removed.
   void mark_bulk_deleted(InstanceState& st);
   // A bulk UPDATE changed these columns of the object's row.
-  void apply_bulk_update(InstanceState& st, const std::vector<std::pair<std::size_t, Value>>& values);
+  void apply_bulk_update(InstanceState& st,
+                         const std::vector<std::pair<std::size_t, Value>>& values);
   InstanceState* find_identity(const Mapper& mapper, const std::vector<Value>& key) const;
 
  private:

@@ -145,7 +145,8 @@ void UnitOfWork::collect() {
     keep_.emplace_back(st->block_);
     const Mapper& m = *st->mapper_;
     auto key = m.primary_key_of(st->block_->object());
-    auto it = m.key_is_unassigned(key) ? deleted_by_key.end() : deleted_by_key.find(IdentityKey{&m, key});
+    auto it =
+        m.key_is_unassigned(key) ? deleted_by_key.end() : deleted_by_key.find(IdentityKey{&m, key});
     if (it != deleted_by_key.end()) {
       std::vector<std::size_t> all;
       for (const auto& c : m.columns()) all.push_back(c->index());
@@ -195,8 +196,8 @@ void UnitOfWork::execute_inserts(const Mapper& m, std::vector<Insert>& rows) {
       const std::vector<Row> back_rows = outcome.rows();
       if (back_rows.size() != j - i)
         throw FlushError("INSERT into '" + m.table_name() + "' returned " +
-                         std::to_string(back_rows.size()) + " row(s) for " +
-                         std::to_string(j - i) + " inserted");
+                         std::to_string(back_rows.size()) + " row(s) for " + std::to_string(j - i) +
+                         " inserted");
       for (std::size_t r = i; r < j; ++r) {
         const Row& back = back_rows[r - i];
         for (std::size_t k = 0; k < rows[r].returning.size(); ++k)
@@ -253,8 +254,8 @@ void UnitOfWork::execute_updates(const Mapper& m, std::vector<Update>& rows) {
     Result outcome = conn.execute_many(stmt, sets);
     const std::int64_t matched = outcome.rows_affected();
     if (matched != static_cast<std::int64_t>(j - i))
-      throw StaleDataError("UPDATE statement on table '" + m.table_name() + "' expected to update " +
-                           std::to_string(j - i) + " row(s); " +
+      throw StaleDataError("UPDATE statement on table '" + m.table_name() +
+                           "' expected to update " + std::to_string(j - i) + " row(s); " +
                            std::to_string(matched) + " were matched.");
     i = j;
   }
@@ -271,8 +272,8 @@ void UnitOfWork::execute_deletes(const Mapper& m, std::vector<InstanceState*>& r
                                       bind("k_" + m.columns()[k]->column_name()));
   const bool versioned = m.version_column().has_value();
   if (versioned)
-    stmt_builder = stmt_builder.where(Expr(m.columns()[*m.version_column()]->column()) ==
-                                      bind("old_version"));
+    stmt_builder =
+        stmt_builder.where(Expr(m.columns()[*m.version_column()]->column()) == bind("old_version"));
   const CompiledStatement& stmt = s_.compiled("delete:" + m.table_name(), stmt_builder);
   std::vector<std::vector<Value>> sets;
   for (auto* st : rows) {
@@ -284,8 +285,8 @@ void UnitOfWork::execute_deletes(const Mapper& m, std::vector<InstanceState*>& r
   const std::int64_t matched = outcome.rows_affected();
   if (matched != static_cast<std::int64_t>(rows.size())) {
     std::string msg = "DELETE statement on table '" + m.table_name() + "' expected to delete " +
-                      std::to_string(rows.size()) + " row(s); " +
-                      std::to_string(matched) + " were matched.";
+                      std::to_string(rows.size()) + " row(s); " + std::to_string(matched) +
+                      " were matched.";
     if (versioned) throw StaleDataError(msg);
     warn("delete-rowcount", msg);
   }

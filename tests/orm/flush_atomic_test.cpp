@@ -72,8 +72,9 @@ class FlushAtomicTest : public OrmTest {
       conn.execute(text("CREATE TRIGGER " + name + " BEFORE " + f.event + " ON " + f.table +
                         " BEGIN SELECT RAISE(ABORT, 'injected failure'); END"));
     } else {
-      conn.execute(text("CREATE OR REPLACE FUNCTION relate_fail() RETURNS trigger AS $$ BEGIN "
-                        "RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql"));
+      conn.execute(
+          text("CREATE OR REPLACE FUNCTION relate_fail() RETURNS trigger AS $$ BEGIN "
+               "RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql"));
       conn.execute(text("CREATE TRIGGER " + name + " BEFORE " + f.event + " ON " + f.table +
                         " FOR EACH ROW EXECUTE FUNCTION relate_fail()"));
     }

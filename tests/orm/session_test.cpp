@@ -94,7 +94,8 @@ TEST_P(SessionTest, InsertsOfOneTableAreOneBatchWithReturning) {
   for (auto& u : users) ids.insert(u.get()->id);
   EXPECT_EQ(ids.size(), 5u);
   // Keys come back in add order.
-  for (std::size_t i = 1; i < users.size(); ++i) EXPECT_LT(users[i - 1].get()->id, users[i].get()->id);
+  for (std::size_t i = 1; i < users.size(); ++i)
+    EXPECT_LT(users[i - 1].get()->id, users[i].get()->id);
 }
 
 TEST_P(SessionTest, GetUsesIdentityMapWithoutSql) {
@@ -138,8 +139,8 @@ TEST_P(SessionTest, UpdateSetsOnlyChangedColumnsAndNoOpIsNotDirty) {
   s.flush();
   auto updates = recorder_.starting_with("UPDATE");
   ASSERT_EQ(updates.size(), 1u);
-  EXPECT_EQ(updates[0], is_sqlite() ? "UPDATE users SET fullname = ? WHERE users.id = ?"
-                                    : "UPDATE users SET fullname = $1 WHERE users.id = $2");
+  EXPECT_EQ(updates[0], is_sqlite() ? "UPDATE users SET fullname = ? WHERE id = ?"
+                                    : "UPDATE users SET fullname = $1 WHERE id = $2");
   s.commit();
   EXPECT_EQ(rows("SELECT fullname FROM users")[0][0].as_text(), "Wendy Williams");
 }
@@ -426,9 +427,10 @@ TEST_P(SessionTest, QueryFilterOrderLimitOffset) {
   auto s = session();
   for (const char* n : {"ann", "bob", "cat", "dan", "eve"}) s.add(make<User>({.name = n}));
   s.commit();
-  auto q = s.query<User>()
-               .filter(col(&User::name) != "cat" && col(&User::name).in({"ann", "bob", "cat", "dan"}))
-               .order_by(desc(&User::name));
+  auto q =
+      s.query<User>()
+          .filter(col(&User::name) != "cat" && col(&User::name).in({"ann", "bob", "cat", "dan"}))
+          .order_by(desc(&User::name));
   auto all = q.all();
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(all[0]->name, "dan");
@@ -508,7 +510,8 @@ TEST_P(SessionTest, BulkUpdateAndDeleteSynchronizeSession) {
   s.commit();
   (void)a->name;
   (void)b->name;
-  auto n = s.query<User>().filter_by(&User::name, "a").bulk_update({assign(&User::fullname, "bulk")});
+  auto n =
+      s.query<User>().filter_by(&User::name, "a").bulk_update({assign(&User::fullname, "bulk")});
   EXPECT_EQ(n, 1);
   EXPECT_EQ(a.get()->fullname, "bulk");
   EXPECT_TRUE(s.dirty_objects().empty());

@@ -100,20 +100,23 @@ class MemberRef {
   // Column against column of the same type.
   template <class U>
   Criterion operator==(const MemberRef<U, M>& other) const {
-    return Criterion([a = *this, other](const Registry& r) { return a.resolve(r) == other.resolve(r); });
+    return Criterion(
+        [a = *this, other](const Registry& r) { return a.resolve(r) == other.resolve(r); });
   }
 
   Criterion in(std::initializer_list<value_type> values) const {
     return in(std::vector<value_type>(values));
   }
   Criterion in(const std::vector<value_type>& values) const {
-    return Criterion([a = *this, vs = to_exprs(values)](const Registry& r) { return a.resolve(r).in_(vs); });
+    return Criterion(
+        [a = *this, vs = to_exprs(values)](const Registry& r) { return a.resolve(r).in_(vs); });
   }
   Criterion not_in(std::initializer_list<value_type> values) const {
     return not_in(std::vector<value_type>(values));
   }
   Criterion not_in(const std::vector<value_type>& values) const {
-    return Criterion([a = *this, vs = to_exprs(values)](const Registry& r) { return a.resolve(r).not_in(vs); });
+    return Criterion(
+        [a = *this, vs = to_exprs(values)](const Registry& r) { return a.resolve(r).not_in(vs); });
   }
   Criterion is_null() const {
     return Criterion([a = *this](const Registry& r) { return a.resolve(r).is_null(); });
@@ -121,10 +124,9 @@ class MemberRef {
   Criterion is_not_null() const {
     return Criterion([a = *this](const Registry& r) { return a.resolve(r).is_not_null(); });
   }
-  Criterion like(std::string pattern) const
-    requires std::same_as<value_type, std::string>
-  {
-    return Criterion([a = *this, p = std::move(pattern)](const Registry& r) { return a.resolve(r).like(p); });
+  Criterion like(std::string pattern) const requires std::same_as<value_type, std::string> {
+    return Criterion(
+        [a = *this, p = std::move(pattern)](const Registry& r) { return a.resolve(r).like(p); });
   }
   Criterion between(const value_type& low, const value_type& high) const {
     return Criterion([a = *this, lo = to_value<value_type>(low), hi = to_value<value_type>(high)](
@@ -163,7 +165,8 @@ constexpr MemberRef<T, M> col(M T::*member) {
 class OrderTerm {
  public:
   template <class T, class M>
-  OrderTerm(M T::*member) : resolve_([m = MemberRef<T, M>(member)](const Registry& r) { return m.resolve(r); }) {}
+  OrderTerm(M T::*member)
+      : resolve_([m = MemberRef<T, M>(member)](const Registry& r) { return m.resolve(r); }) {}
   template <class T, class M>
   OrderTerm(MemberRef<T, M> m) : resolve_([m](const Registry& r) { return m.resolve(r); }) {}
   OrderTerm(Expr e) : resolve_([e = std::move(e)](const Registry&) { return e; }) {}
@@ -176,7 +179,8 @@ class OrderTerm {
 
 template <class T, class M>
 OrderTerm desc(M T::*member) {
-  return OrderTerm([m = MemberRef<T, M>(member)](const Registry& r) { return m.resolve(r).desc(); });
+  return OrderTerm(
+      [m = MemberRef<T, M>(member)](const Registry& r) { return m.resolve(r).desc(); });
 }
 template <class T, class M>
 OrderTerm asc(M T::*member) {

@@ -93,9 +93,7 @@ class Mapper {
   // Valid once the registry is configured.
   const Table& table() const noexcept { return *table_; }
 
-  const std::vector<std::unique_ptr<ColumnAttribute>>& columns() const noexcept {
-    return columns_;
-  }
+  const std::vector<std::unique_ptr<ColumnAttribute>>& columns() const noexcept { return columns_; }
   // Indexes into columns(), in primary-key order.
   const std::vector<std::size_t>& primary_key() const noexcept { return primary_key_; }
   // The column the database fills in on INSERT, if any.

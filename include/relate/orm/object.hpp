@@ -58,7 +58,8 @@ template <class T>
 class TypedBlock final : public ObjectBlock {
  public:
   template <class... Args>
-  explicit TypedBlock(Args&&... args) : ObjectBlock(typeid(T)), value_{std::forward<Args>(args)...} {}
+  explicit TypedBlock(Args&&... args)
+      : ObjectBlock(typeid(T)), value_{std::forward<Args>(args)...} {}
   void* object() noexcept override { return &value_; }
 
  private:
@@ -134,9 +135,7 @@ class Ptr {
     return adopt(block);
   }
   // The checked conversion from a type-erased handle; null if the type differs.
-  static Ptr from(const Object& o) noexcept {
-    return o.is<T>() ? from_block(o.block()) : Ptr();
-  }
+  static Ptr from(const Object& o) noexcept { return o.is<T>() ? from_block(o.block()) : Ptr(); }
 
   // Access loads expired attributes first (one SELECT), and on a detached
   // object with expired attributes throws DetachedInstanceError.

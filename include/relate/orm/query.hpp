@@ -29,8 +29,7 @@ struct ColumnAssignment {
   Value value;
 };
 template <class T, class M, class V>
-  requires ComparableWith<V, M>
-ColumnAssignment assign(M T::*member, const V& value) {
+requires ComparableWith<V, M> ColumnAssignment assign(M T::*member, const V& value) {
   return {[member](const Mapper& m) { return m.column_index(member); }, to_value<M>(M(value))};
 }
 
@@ -85,8 +84,7 @@ class Query : public QueryBase {
     return *this;
   }
   template <class M, class V>
-    requires ComparableWith<V, M>
-  Query& filter_by(M T::*member, const V& value) {
+  requires ComparableWith<V, M> Query& filter_by(M T::*member, const V& value) {
     return filter(col(member) == value);
   }
   Query& order_by(std::initializer_list<OrderTerm> terms) {
@@ -133,7 +131,8 @@ class Query : public QueryBase {
     auto rows = fetch_rows({column_expr(m.column_index(members))...});
     std::vector<std::tuple<M...>> out;
     out.reserve(rows.size());
-    for (const auto& row : rows) out.push_back(to_tuple<M...>(row, std::index_sequence_for<M...>()));
+    for (const auto& row : rows)
+      out.push_back(to_tuple<M...>(row, std::index_sequence_for<M...>()));
     return out;
   }
 

@@ -42,7 +42,8 @@ ColumnOption length(int n);
 ColumnOption default_value(Value value);
 ColumnOption server_default(Value literal);
 ColumnOption server_default_sql(std::string raw_sql);
-ColumnOption foreign_key(std::string target, ReferentialAction on_delete = ReferentialAction::no_action,
+ColumnOption foreign_key(std::string target,
+                         ReferentialAction on_delete = ReferentialAction::no_action,
                          ReferentialAction on_update = ReferentialAction::no_action);
 
 template <class T>
@@ -61,8 +62,8 @@ class MapperBuilder {
                   "relate::type_adapter<YourType> (see relate/core/types.hpp).");
     static_assert((std::same_as<std::remove_cvref_t<Options>, ColumnOption> && ...),
                   "relate: column options are relate::primary_key(), relate::not_null(), ...");
-    auto& attr = mapper_.columns_.emplace_back(
-        std::make_unique<detail::MemberColumn<T, M>>(name, member));
+    auto& attr =
+        mapper_.columns_.emplace_back(std::make_unique<detail::MemberColumn<T, M>>(name, member));
     attr->index_ = mapper_.columns_.size() - 1;
     Column& c = mapper_.column_specs_.emplace_back(relate::column<M>(std::move(name)));
     (options.apply(c), ...);
@@ -72,8 +73,7 @@ class MapperBuilder {
   // An optimistic-concurrency counter (spec 5.8): 1 on INSERT, incremented by
   // every UPDATE, and checked in the WHERE of UPDATE and DELETE.
   template <class M>
-    requires std::integral<M>
-  Column& version_counter(std::string name, M T::*member) {
+  requires std::integral<M> Column& version_counter(std::string name, M T::*member) {
     mapper_.version_column_name_ = name;
     return column(std::move(name), member);
   }
@@ -110,7 +110,7 @@ class Registry {
                   "relate: a mapped struct must be default-constructible (relate creates "
                   "objects when it loads rows)");
     Mapper& m = add_mapper(typeid(T), std::string(type_name<T>()), std::move(table));
-    m.create_ = [] () -> detail::ObjectBlock* { return new detail::TypedBlock<T>(); };
+    m.create_ = []() -> detail::ObjectBlock* { return new detail::TypedBlock<T>(); };
     MapperBuilder<T> builder(m);
     std::forward<F>(define)(builder);
     return m;
