@@ -29,9 +29,8 @@ int main(int argc, char** argv) try {
                                           "users.id", relate::ReferentialAction::cascade),
                                   });
 
+  relate::create_all(engine, metadata);
   auto conn = engine.connect();
-  for (const auto& stmt : relate::ddl::create_all(metadata, engine.dialect(), true))
-    conn.execute(stmt);
 
   {
     auto tx = conn.begin();

@@ -12,6 +12,7 @@
 #include "relate/core/value.hpp"
 #include "relate/core/warning.hpp"
 #include "relate/engine/connection.hpp"
+#include "relate/engine/ddl.hpp"
 #include "relate/engine/driver.hpp"
 #include "relate/engine/echo.hpp"
 #include "relate/engine/engine.hpp"

@@ -3,7 +3,7 @@
 #include <set>
 
 #include "relate/core/statement.hpp"
-#include "relate/engine/engine.hpp"
+#include "relate/engine/ddl.hpp"
 
 namespace relate {
 
@@ -136,20 +136,8 @@ void Registry::configure() {
   configured_ = true;
 }
 
-void Registry::create_all(const Engine& engine) {
-  configure();
-  auto conn = engine.connect();
-  auto tx = conn.begin();
-  for (const auto& stmt : ddl::create_all(metadata_, engine.dialect(), true)) conn.execute(stmt);
-  tx.commit();
-}
+void Registry::create_all(const Engine& engine) { relate::create_all(engine, metadata()); }
 
-void Registry::drop_all(const Engine& engine) {
-  configure();
-  auto conn = engine.connect();
-  auto tx = conn.begin();
-  for (const auto& stmt : ddl::drop_all(metadata_, engine.dialect())) conn.execute(stmt);
-  tx.commit();
-}
+void Registry::drop_all(const Engine& engine) { relate::drop_all(engine, metadata()); }
 
 }  // namespace relate
