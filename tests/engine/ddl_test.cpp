@@ -10,7 +10,7 @@ using namespace relate;
 
 namespace {
 
-class Ddl : public relate::testing::BackendTest {
+class LiveDdl : public relate::testing::BackendTest {
  protected:
   void SetUp() override {
     db_ = std::make_unique<relate::testing::TestDatabase>(backend());
@@ -65,9 +65,9 @@ class Ddl : public relate::testing::BackendTest {
   std::unique_ptr<Engine> engine_;
   MetaData md_;
 };
-RELATE_INSTANTIATE_BACKENDS(Ddl);
+RELATE_INSTANTIATE_BACKENDS(LiveDdl);
 
-TEST_P(Ddl, CreateUseAndDrop) {
+TEST_P(LiveDdl, CreateUseAndDrop) {
   create_all(*engine_, md_);
   EXPECT_EQ(tables(), (std::vector<std::string>{"owners", "pets", "vet_visits"}));
   create_all(*engine_, md_);  // checkfirst: a second run changes nothing
