@@ -104,20 +104,45 @@ std::vector<Expr> pk_exprs(const Mapper& m) {
 
 }  // namespace
 
+// Synchronize::evaluate: the objects of this mapper in the identity map that the
+// criteria match, decided before the statement runs (spec 8.3).
+std::vector<Object> QueryBase::evaluate_in_memory(Synchronize sync) const {
+  std::vector<Object> matched;
+  if (sync != Synchronize::evaluate) return matched;
+  for (const auto& c : where_)
+    if (!c.can_evaluate())
+      throw InvalidRequest("Could not evaluate the criteria of this " + mapper_->class_name() +
+                           " query in memory (raw SQL criteria cannot be evaluated); use "
+                           "Synchronize::fetch");
+  for (InstanceState* st : session_->states_of(*mapper_)) {
+    const void* obj = st->block()->object();
+    bool all = true;
+    for (const auto& c : where_) {
+      auto r = c.evaluate(obj);
+      if (!r || !*r) {
+        all = false;
+        break;
+      }
+    }
+    if (all) matched.emplace_back(st->block());
+  }
+  return matched;
+}
+
 std::int64_t QueryBase::bulk_delete(Synchronize sync) const {
   session_->autoflush();
   const Registry& r = session_->registry();
   auto stmt_builder = delete_from(mapper_->table());
   for (const auto& c : where_) stmt_builder = stmt_builder.where(c.resolve(r));
-  if (sync == Synchronize::evaluate)
-    throw InvalidRequest(
-        "Synchronize::evaluate is not supported by bulk_delete(); use "
-        "Synchronize::fetch (the default) or Synchronize::none");
-  const bool fetch = sync != Synchronize::none;
+  auto matched = evaluate_in_memory(sync);
+  const bool fetch = sync == Synchronize::automatic || sync == Synchronize::fetch;
   if (fetch) stmt_builder = stmt_builder.returning(pk_exprs(*mapper_));
   auto stmt = session_->compile(stmt_builder);
   Result res = session_->connection().execute(stmt);
-  if (!fetch) return res.rows_affected();
+  if (!fetch) {
+    for (const auto& o : matched) session_->mark_bulk_deleted(o.block()->state());
+    return res.rows_affected();
+  }
   std::int64_t n = 0;
   for (const auto& row : res) {
     ++n;
@@ -139,15 +164,15 @@ std::int64_t QueryBase::bulk_update(std::vector<ColumnAssignment> assignments,
     stmt_builder = stmt_builder.set(mapper_->columns()[i]->column_name(), Expr(a.value));
   }
   for (const auto& c : where_) stmt_builder = stmt_builder.where(c.resolve(r));
-  if (sync == Synchronize::evaluate)
-    throw InvalidRequest(
-        "Synchronize::evaluate is not supported by bulk_update(); use "
-        "Synchronize::fetch (the default) or Synchronize::none");
-  const bool fetch = sync != Synchronize::none;
+  auto matched = evaluate_in_memory(sync);
+  const bool fetch = sync == Synchronize::automatic || sync == Synchronize::fetch;
   if (fetch) stmt_builder = stmt_builder.returning(pk_exprs(*mapper_));
   auto stmt = session_->compile(stmt_builder);
   Result res = session_->connection().execute(stmt);
-  if (!fetch) return res.rows_affected();
+  if (!fetch) {
+    for (const auto& o : matched) session_->apply_bulk_update(o.block()->state(), resolved);
+    return res.rows_affected();
+  }
   std::int64_t n = 0;
   for (const auto& row : res) {
     ++n;

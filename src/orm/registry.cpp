@@ -49,6 +49,10 @@ Registry::~Registry() = default;
 
 Mapper& Registry::add_mapper(const std::type_info& type, std::string class_name,
                              std::string table) {
+  // Messages name the struct as its author wrote it.
+  for (std::string_view anon : {"{anonymous}::", "(anonymous namespace)::"})
+    for (auto at = class_name.find(anon); at != std::string::npos; at = class_name.find(anon))
+      class_name.erase(at, anon.size());
   if (configured_)
     throw InvalidRequest("Registry is already configured; map " + class_name +
                          " before the first Session or configure() call");

@@ -265,6 +265,13 @@ InstanceState* SessionImpl::find_identity(const Mapper& mapper,
   return it == identity_map_.end() ? nullptr : it->second;
 }
 
+std::vector<InstanceState*> SessionImpl::states_of(const Mapper& mapper) const {
+  std::vector<InstanceState*> out;
+  for (const auto& [k, st] : identity_map_)
+    if (k.mapper == &mapper) out.push_back(st);
+  return out;
+}
+
 detail::ObjectBlock* SessionImpl::get(const Mapper& mapper, std::vector<Value> key) {
   if (key.size() != mapper.primary_key().size())
     throw InvalidRequest(mapper.class_name() + " has a primary key of " +

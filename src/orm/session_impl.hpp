@@ -86,9 +86,9 @@ class SessionImpl {
 
   // The unit of work (unit_of_work.cpp)
   void flush();
-  void autoflush() {
-    if (options_.autoflush && no_autoflush_depth_ == 0 && !flushing_) flush();
-  }
+  // The flush before a query, a database-bound get() or a refresh (spec 6.4). A
+  // failure is re-raised as the same error with a hint about no_autoflush().
+  void autoflush();
 
   // Execution helpers used by loading, flush and queries.
   const CompiledStatement& compiled(const std::string& cache_key, const Executable& stmt);
@@ -108,6 +108,8 @@ class SessionImpl {
   void apply_bulk_update(InstanceState& st,
                          const std::vector<std::pair<std::size_t, Value>>& values);
   InstanceState* find_identity(const Mapper& mapper, const std::vector<Value>& key) const;
+  // The persistent objects of one mapper in the identity map.
+  std::vector<InstanceState*> states_of(const Mapper& mapper) const;
 
  private:
   friend class UnitOfWork;

@@ -381,6 +381,43 @@ void UnitOfWork::run() {
   finalize();
 }
 
+namespace {
+
+[[noreturn]] void rethrow_with_hint(const std::string& hint) {
+  try {
+    throw;
+  } catch (const IntegrityError& e) {
+    throw IntegrityError(e.what() + hint, e.info());
+  } catch (const DataError& e) {
+    throw DataError(e.what() + hint, e.info());
+  } catch (const ProgrammingError& e) {
+    throw ProgrammingError(e.what() + hint, e.info());
+  } catch (const OperationalError& e) {
+    throw OperationalError(e.what() + hint, e.info());
+  } catch (const DatabaseError& e) {
+    throw DatabaseError(e.what() + hint, e.info());
+  } catch (const StaleDataError& e) {
+    throw StaleDataError(e.what() + hint);
+  } catch (const FlushError& e) {
+    throw FlushError(e.what() + hint);
+  } catch (const CircularDependencyError& e) {
+    throw CircularDependencyError(e.what() + hint);
+  }
+}
+
+}  // namespace
+
+void SessionImpl::autoflush() {
+  if (!options_.autoflush || no_autoflush_depth_ != 0 || flushing_) return;
+  try {
+    flush();
+  } catch (const Error&) {
+    rethrow_with_hint(
+        " (raised as a result of autoflush before a query; consider using a "
+        "session.no_autoflush() block if this flush is occurring prematurely)");
+  }
+}
+
 void SessionImpl::flush() {
   if (flushing_) throw InvalidRequest("Session is already flushing");
   flushing_ = true;

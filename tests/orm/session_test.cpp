@@ -522,6 +522,53 @@ TEST_P(SessionTest, BulkUpdateAndDeleteSynchronizeSession) {
   EXPECT_EQ(count_rows("users"), 1);
 }
 
+TEST_P(SessionTest, BulkStatementsWithSynchronizeEvaluate) {
+  auto s = session();
+  auto a = make<User>({.name = "a"});
+  auto b = make<User>({.name = "b"});
+  auto c = make<User>({.name = "c", .fullname = "C"});
+  s.add_all({a, b, c});
+  s.commit();
+  for (auto* u : {&a, &b, &c}) (void)(*u)->name;
+  recorder_.clear();
+  auto n = s.query<User>()
+               .filter(col(&User::name) >= "b" && col(&User::fullname).is_null())
+               .bulk_update({assign(&User::fullname, "evaluated")}, Synchronize::evaluate);
+  EXPECT_EQ(n, 1);
+  EXPECT_EQ(recorder_.starting_with("UPDATE").at(0).find("RETURNING"), std::string::npos)
+      << "evaluate needs no RETURNING";
+  EXPECT_EQ(a.get()->fullname, std::nullopt);
+  EXPECT_EQ(b.get()->fullname, "evaluated");
+  EXPECT_EQ(c.get()->fullname, "C");
+  auto d = s.query<User>()
+               .filter(col(&User::name).in({"a", "c"}) || col(&User::name) < "a")
+               .bulk_delete(Synchronize::evaluate);
+  EXPECT_EQ(d, 2);
+  EXPECT_EQ(state_of(a), ObjectState::deleted);
+  EXPECT_EQ(state_of(b), ObjectState::persistent);
+  EXPECT_EQ(state_of(c), ObjectState::deleted);
+  // Raw SQL criteria cannot be evaluated in memory.
+  EXPECT_THROW((void)s.query<User>().filter(sql_expr("1 = 1")).bulk_delete(Synchronize::evaluate),
+               InvalidRequest);
+  // Synchronize::none leaves objects alone.
+  auto none = s.query<User>().bulk_update({assign(&User::fullname, "x")}, Synchronize::none);
+  EXPECT_EQ(none, 1);
+  EXPECT_EQ(b.get()->fullname, "evaluated");
+}
+
+TEST_P(SessionTest, AutoflushFailureSaysItCameFromAutoflush) {
+  auto s = session();
+  s.add(make<User>({.name = "twin"}));
+  s.add(make<User>({.name = "twin"}));
+  try {
+    (void)s.query<User>().count();
+    FAIL() << "expected IntegrityError";
+  } catch (const IntegrityError& e) {
+    EXPECT_NE(std::string(e.what()).find("no_autoflush"), std::string::npos) << e.what();
+    EXPECT_FALSE(e.sqlstate().empty() && !e.sqlite_code()) << "driver details are kept";
+  }
+}
+
 TEST_P(SessionTest, MergeCopiesOntoPersistentOrCreatesPending) {
   {
     auto s = session();

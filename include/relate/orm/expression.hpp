@@ -9,6 +9,7 @@
 #include <concepts>
 #include <functional>
 #include <initializer_list>
+#include <optional>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -21,28 +22,64 @@ namespace relate {
 class Criterion {
  public:
   using Resolver = std::function<Expr(const Registry&)>;
-  explicit Criterion(Resolver r) : resolve_(std::move(r)) {}
+  // Evaluates the criterion on one object in memory, with SQL's three-valued
+  // logic: nullopt is "unknown" (a comparison with NULL). Used by
+  // Synchronize::evaluate; criteria built from raw SQL have none.
+  using Evaluator = std::function<std::optional<bool>(const void* object)>;
+
+  explicit Criterion(Resolver r, Evaluator e = {})
+      : resolve_(std::move(r)), evaluate_(std::move(e)) {}
   // Any Core expression is a criterion as it is.
   Criterion(Expr e) : resolve_([e = std::move(e)](const Registry&) { return e; }) {}
+
   Expr resolve(const Registry& r) const { return resolve_(r); }
+  bool can_evaluate() const noexcept { return static_cast<bool>(evaluate_); }
+  std::optional<bool> evaluate(const void* object) const { return evaluate_(object); }
 
   friend Criterion operator&&(Criterion a, Criterion b) {
-    return Criterion([a = std::move(a), b = std::move(b)](const Registry& r) {
-      return a.resolve(r) && b.resolve(r);
-    });
+    Evaluator e;
+    if (a.can_evaluate() && b.can_evaluate())
+      e = [a, b](const void* o) -> std::optional<bool> {
+        auto x = a.evaluate(o), y = b.evaluate(o);
+        if ((x && !*x) || (y && !*y)) return false;
+        if (!x || !y) return std::nullopt;
+        return true;
+      };
+    return Criterion([a, b](const Registry& r) { return a.resolve(r) && b.resolve(r); },
+                     std::move(e));
   }
   friend Criterion operator||(Criterion a, Criterion b) {
-    return Criterion([a = std::move(a), b = std::move(b)](const Registry& r) {
-      return a.resolve(r) || b.resolve(r);
-    });
+    Evaluator e;
+    if (a.can_evaluate() && b.can_evaluate())
+      e = [a, b](const void* o) -> std::optional<bool> {
+        auto x = a.evaluate(o), y = b.evaluate(o);
+        if ((x && *x) || (y && *y)) return true;
+        if (!x || !y) return std::nullopt;
+        return false;
+      };
+    return Criterion([a, b](const Registry& r) { return a.resolve(r) || b.resolve(r); },
+                     std::move(e));
   }
   friend Criterion operator!(Criterion a) {
-    return Criterion([a = std::move(a)](const Registry& r) { return !a.resolve(r); });
+    Evaluator e;
+    if (a.can_evaluate())
+      e = [a](const void* o) -> std::optional<bool> {
+        auto x = a.evaluate(o);
+        if (!x) return std::nullopt;
+        return !*x;
+      };
+    return Criterion([a](const Registry& r) { return !a.resolve(r); }, std::move(e));
   }
 
  private:
   Resolver resolve_;
+  Evaluator evaluate_;
 };
+
+// In-memory comparison of two Values as SQL would compare them (nullopt when
+// either is NULL). Text compares bytewise, which is what the databases do under
+// the C collation.
+std::optional<int> compare_values(const Value& a, const Value& b);
 
 namespace detail {
 template <class M>
@@ -75,27 +112,33 @@ class MemberRef {
 
   template <ComparableWith<M> V>
   Criterion operator==(const V& v) const {
-    return compare(v, [](Expr a, Expr b) { return a == b; });
+    return compare(
+        v, [](Expr a, Expr b) { return a == b; }, [](int c) { return c == 0; });
   }
   template <ComparableWith<M> V>
   Criterion operator!=(const V& v) const {
-    return compare(v, [](Expr a, Expr b) { return a != b; });
+    return compare(
+        v, [](Expr a, Expr b) { return a != b; }, [](int c) { return c != 0; });
   }
   template <ComparableWith<M> V>
   Criterion operator<(const V& v) const {
-    return compare(v, [](Expr a, Expr b) { return a < b; });
+    return compare(
+        v, [](Expr a, Expr b) { return a < b; }, [](int c) { return c < 0; });
   }
   template <ComparableWith<M> V>
   Criterion operator<=(const V& v) const {
-    return compare(v, [](Expr a, Expr b) { return a <= b; });
+    return compare(
+        v, [](Expr a, Expr b) { return a <= b; }, [](int c) { return c <= 0; });
   }
   template <ComparableWith<M> V>
   Criterion operator>(const V& v) const {
-    return compare(v, [](Expr a, Expr b) { return a > b; });
+    return compare(
+        v, [](Expr a, Expr b) { return a > b; }, [](int c) { return c > 0; });
   }
   template <ComparableWith<M> V>
   Criterion operator>=(const V& v) const {
-    return compare(v, [](Expr a, Expr b) { return a >= b; });
+    return compare(
+        v, [](Expr a, Expr b) { return a >= b; }, [](int c) { return c >= 0; });
   }
   // Column against column of the same type.
   template <class U>
@@ -109,42 +152,81 @@ class MemberRef {
   }
   Criterion in(const std::vector<value_type>& values) const {
     return Criterion(
-        [a = *this, vs = to_exprs(values)](const Registry& r) { return a.resolve(r).in_(vs); });
+        [a = *this, vs = to_exprs(values)](const Registry& r) { return a.resolve(r).in_(vs); },
+        [a = *this, vs = to_values(values)](const void* o) { return a.member_in(o, vs); });
   }
   Criterion not_in(std::initializer_list<value_type> values) const {
     return not_in(std::vector<value_type>(values));
   }
   Criterion not_in(const std::vector<value_type>& values) const {
     return Criterion(
-        [a = *this, vs = to_exprs(values)](const Registry& r) { return a.resolve(r).not_in(vs); });
+        [a = *this, vs = to_exprs(values)](const Registry& r) { return a.resolve(r).not_in(vs); },
+        [a = *this, vs = to_values(values)](const void* o) -> std::optional<bool> {
+          auto in = a.member_in(o, vs);
+          if (!in) return std::nullopt;
+          return !*in;
+        });
   }
   Criterion is_null() const {
-    return Criterion([a = *this](const Registry& r) { return a.resolve(r).is_null(); });
+    return Criterion(
+        [a = *this](const Registry& r) { return a.resolve(r).is_null(); },
+        [a = *this](const void* o) -> std::optional<bool> { return a.value_of(o).is_null(); });
   }
   Criterion is_not_null() const {
-    return Criterion([a = *this](const Registry& r) { return a.resolve(r).is_not_null(); });
+    return Criterion(
+        [a = *this](const Registry& r) { return a.resolve(r).is_not_null(); },
+        [a = *this](const void* o) -> std::optional<bool> { return !a.value_of(o).is_null(); });
   }
   Criterion like(std::string pattern) const requires std::same_as<value_type, std::string> {
     return Criterion(
         [a = *this, p = std::move(pattern)](const Registry& r) { return a.resolve(r).like(p); });
   }
   Criterion between(const value_type& low, const value_type& high) const {
-    return Criterion([a = *this, lo = to_value<value_type>(low), hi = to_value<value_type>(high)](
-                         const Registry& r) { return a.resolve(r).between(lo, hi); });
+    Value lo = to_value<value_type>(low), hi = to_value<value_type>(high);
+    return Criterion(
+        [a = *this, lo, hi](const Registry& r) { return a.resolve(r).between(lo, hi); },
+        [a = *this, lo, hi](const void* o) -> std::optional<bool> {
+          Value v = a.value_of(o);
+          auto x = compare_values(v, lo), y = compare_values(v, hi);
+          if (!x || !y) return std::nullopt;
+          return *x >= 0 && *y <= 0;
+        });
+  }
+
+  // The member's current value on an object of T.
+  Value value_of(const void* object) const {
+    return to_value<M>(static_cast<const T*>(object)->*member_);
   }
 
  private:
-  template <class V, class Op>
-  Criterion compare(const V& v, Op op) const {
+  template <class V, class Op, class Test>
+  Criterion compare(const V& v, Op op, Test test) const {
     Value bound;
     if constexpr (std::convertible_to<V, value_type>) {
       bound = to_value<value_type>(value_type(v));
     } else {
       bound = to_value<M>(M(v));
     }
-    return Criterion([a = *this, bound = std::move(bound), op](const Registry& r) {
-      return op(a.resolve(r), Expr(bound));
-    });
+    return Criterion(
+        [a = *this, bound, op](const Registry& r) { return op(a.resolve(r), Expr(bound)); },
+        [a = *this, bound, test](const void* o) -> std::optional<bool> {
+          auto c = compare_values(a.value_of(o), bound);
+          if (!c) return std::nullopt;
+          return test(*c);
+        });
+  }
+  std::optional<bool> member_in(const void* o, const std::vector<Value>& values) const {
+    Value v = value_of(o);
+    if (v.is_null()) return values.empty() ? std::optional<bool>(false) : std::nullopt;
+    for (const auto& x : values)
+      if (compare_values(v, x) == 0) return true;
+    return false;
+  }
+  static std::vector<Value> to_values(const std::vector<value_type>& values) {
+    std::vector<Value> out;
+    out.reserve(values.size());
+    for (const auto& v : values) out.push_back(to_value<value_type>(v));
+    return out;
   }
   static std::vector<Expr> to_exprs(const std::vector<value_type>& values) {
     std::vector<Expr> out;

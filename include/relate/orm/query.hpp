@@ -65,6 +65,7 @@ class QueryBase {
   std::vector<Row> fetch_rows(std::vector<Expr> columns) const;
   std::shared_ptr<Cursor> cursor() const;
   Expr column_expr(std::size_t index) const;
+  std::vector<Object> evaluate_in_memory(Synchronize sync) const;
 
   SessionImpl* session_;
   const Mapper* mapper_;
