@@ -1,6 +1,7 @@
 // Rows into objects through the identity map (spec 6.2), and the SELECTs that
 // load one object's columns.
 
+#include "orm/handle_access.hpp"
 #include "orm/session_impl.hpp"
 
 namespace relate {
@@ -45,6 +46,10 @@ detail::ObjectBlock* SessionImpl::instance_from_row(const Mapper& mapper, const 
   }
   detail::ObjectBlock* block = mapper.create();
   Object guard(block);  // frees the object if filling it in throws
+  // Relationships of a loaded object load when first used.
+  if (mapper.relationships().size() != 0)
+    for (const auto& r : mapper.relationships())
+      detail::HandleAccess::set_loaded(r->handle(block->object()), false);
   InstanceState& st = block->state();
   void* obj = block->object();
   for (std::size_t i = 0; i < cols.size(); ++i) cols[i]->set(obj, row[offset + i]);
@@ -86,6 +91,140 @@ const CompiledStatement& SessionImpl::compiled(const std::string& cache_key,
 
 CompiledStatement SessionImpl::compile(const Executable& stmt) const {
   return dialect().compile(stmt);
+}
+
+namespace {
+
+std::vector<Value> key_values(const Mapper& m, const void* obj,
+                              const std::vector<std::size_t>& columns) {
+  std::vector<Value> out;
+  out.reserve(columns.size());
+  for (auto i : columns) out.push_back(m.columns()[i]->get(obj));
+  return out;
+}
+
+}  // namespace
+
+void SessionImpl::load_relationship(detail::RelationshipHandle& h, bool to_change) {
+  using detail::HandleAccess;
+  const Relationship& r = *h.relationship();
+  detail::ObjectBlock* owner = h.owner();
+  InstanceState& st = owner->state();
+  const Mapper& target = r.target();
+  if (r.loading() == Loading::raise)
+    throw InvalidRequest("'" + r.describe() + "' is not available due to lazy='raise'");
+  if (!to_change) autoflush();
+  Object keep(owner);
+  const void* obj = owner->object();
+
+  // Many-to-one: the foreign key names the object; the identity map may have it.
+  if (r.direction() == Direction::many_to_one) {
+    std::vector<std::size_t> fk_cols, pk_cols;
+    for (const auto& p : r.pairs()) {
+      fk_cols.push_back(p.child_column);
+      pk_cols.push_back(p.parent_column);
+    }
+    std::vector<Value> fk = key_values(r.owner(), obj, fk_cols);
+    detail::ObjectBlock* found = nullptr;
+    bool any_null = false;
+    for (const auto& v : fk) any_null = any_null || v.is_null();
+    if (!any_null) {
+      if (pk_cols == target.primary_key()) {
+        if (auto* t = find_identity(target, fk)) {
+          t->block_->retain();
+          found = t->block_;
+        }
+      }
+      if (found == nullptr) {
+        if (r.loading() == Loading::raise_on_sql)
+          throw InvalidRequest("'" + r.describe() +
+                               "' is not available due to lazy='raise_on_sql'");
+        Select q = select_columns(target);
+        for (std::size_t i = 0; i < pk_cols.size(); ++i)
+          q = q.where(Expr(target.columns()[pk_cols[i]]->column()) == Expr(fk[i]));
+        auto stmt = compile(q);
+        Result res = connection().execute(stmt);
+        for (const auto& row : res) {
+          found = instance_from_row(target, row.values(), 0);
+          break;
+        }
+      }
+    }
+    Object value = Object(found);
+    if (found) found->release();
+    auto& s = HandleAccess::scalar(h);
+    s.raw_set(value.block());
+    HandleAccess::committed(s) = value;
+    HandleAccess::set_loaded(h, true);
+    return;
+  }
+
+  if (r.loading() == Loading::raise_on_sql)
+    throw InvalidRequest("'" + r.describe() + "' is not available due to lazy='raise_on_sql'");
+  Select q = select_columns(target);
+  if (r.direction() == Direction::one_to_many) {
+    for (const auto& p : r.pairs())
+      q = q.where(Expr(target.columns()[p.child_column]->column()) ==
+                  Expr(r.owner().columns()[p.parent_column]->get(obj)));
+  } else {
+    const Table& sec = *r.secondary();
+    std::vector<Expr> on;
+    for (const auto& [i, c] : r.secondary_target())
+      on.push_back(Expr(target.columns()[i]->column()) == Expr(*c));
+    q = q.join(From(sec), on.size() == 1 ? on.front() : and_(on));
+    for (const auto& [i, c] : r.secondary_owner())
+      q = q.where(Expr(*c) == Expr(r.owner().columns()[i]->get(obj)));
+  }
+  if (!r.options().order_by.empty()) {
+    std::vector<Expr> terms;
+    for (const auto& spec : r.options().order_by) {
+      const bool descending = !spec.empty() && spec.front() == '-';
+      const auto* c = target.find_column(descending ? spec.substr(1) : spec);
+      if (c == nullptr)
+        throw ConfigurationError(r.describe() + " orders by '" + spec +
+                                 "', which is not a column of " + target.class_name());
+      terms.push_back(descending ? Expr(c->column()).desc() : Expr(c->column()).asc());
+    }
+    q = q.order_by(std::move(terms));
+  }
+  auto stmt = compile(q);
+  Result res = connection().execute(stmt);
+  std::vector<Object> items;
+  for (const auto& row : res) {
+    if (auto* b = instance_from_row(target, row.values(), 0)) {
+      items.emplace_back(b);
+      b->release();
+    }
+  }
+  if (!r.is_collection()) {  // one-to-one from the parent side
+    auto& s = HandleAccess::scalar(h);
+    Object value = items.empty() ? Object() : items.front();
+    s.raw_set(value.block());
+    HandleAccess::committed(s) = value;
+    HandleAccess::set_loaded(h, true);
+    return;
+  }
+  auto& c = HandleAccess::collection(h);
+  // Changes made through the reverse side while unloaded apply on top (spec 7.2).
+  auto& pending_removed = HandleAccess::pending_removed(c);
+  auto& pending_added = HandleAccess::pending_added(c);
+  while (c.raw_size() > 0) c.raw_erase(c.raw_size() - 1);
+  for (const auto& o : items) {
+    bool removed = false;
+    for (const auto& p : pending_removed) removed = removed || p.block() == o.block();
+    if (!removed) c.raw_insert(c.raw_size(), o.block());
+  }
+  for (const auto& o : pending_removed) HandleAccess::removed(c).push_back(o);
+  for (const auto& o : pending_added)
+    if (c.find(o.block()) < 0) {
+      c.raw_insert(c.raw_size(), o.block());
+      HandleAccess::added(c).push_back(o);
+    }
+  const bool had_pending = !pending_added.empty() || !pending_removed.empty();
+  pending_added.clear();
+  pending_removed.clear();
+  HandleAccess::set_loaded(h, true);
+  if (had_pending) relationship_changed(st);
 }
 
 }  // namespace relate

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "orm/mapping_table.hpp"
+
 #include "relate/core/statement.hpp"
 #include "relate/engine/ddl.hpp"
 
@@ -45,7 +47,7 @@ ColumnOption foreign_key(std::string target, ReferentialAction on_delete,
 }
 
 Registry::Registry() = default;
-Registry::~Registry() = default;
+Registry::~Registry() { detail::forget_registry(this); }
 
 Mapper& Registry::add_mapper(const std::type_info& type, std::string class_name,
                              std::string table) {
@@ -62,6 +64,7 @@ Mapper& Registry::add_mapper(const std::type_info& type, std::string class_name,
   auto& m = mappers_.emplace_back(
       std::make_unique<Mapper>(type, std::move(class_name), std::move(table)));
   by_type_[std::type_index(type)] = m.get();
+  detail::remember_mapper(type, m.get());
   return *m;
 }
 
@@ -122,6 +125,12 @@ void Registry::configure() {
     for (const auto& c : m.column_specs_) t.add(c);
     for (const auto& e : m.extra_elements_) t.add(e);
   }
+  for (const auto& [name, elements] : plain_tables_) {
+    if (!tables.insert(name).second)
+      throw ConfigurationError("table '" + name + "' is declared twice in this Registry");
+    Table& t = md.table(name);
+    for (const auto& e : elements) t.add(e);
+  }
   try {
     md.validate();
   } catch (const ConfigurationError& e) {
@@ -137,7 +146,15 @@ void Registry::configure() {
       for (auto& c : m.columns_)
         if (c->column_ == ai) m.generated_key_ = c->index();
   }
+  resolve_relationships();
   configured_ = true;
+}
+
+void Registry::table(std::string name, std::initializer_list<TableElement> elements) {
+  if (configured_)
+    throw InvalidRequest("Registry is already configured; declare table '" + name +
+                         "' before the first Session or configure() call");
+  plain_tables_.emplace_back(std::move(name), std::vector<TableElement>(elements));
 }
 
 void Registry::create_all(const Engine& engine) { relate::create_all(engine, metadata()); }

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include "orm/handle_access.hpp"
+#include "orm/mapping_table.hpp"
 #include "orm/session_impl.hpp"
+#include "relate/orm/collector.hpp"
 
 namespace relate {
 
@@ -10,6 +13,7 @@ namespace {
 
 std::string describe(const InstanceState& st) {
   const Mapper* m = st.mapper();
+  if (m == nullptr) m = detail::mapper_of(st.block()->type());
   if (m == nullptr) return "<unmapped object>";
   if (st.has_identity()) return m->describe(st.identity());
   return m->class_name() + " (pending or transient, no identity yet)";
@@ -127,10 +131,82 @@ std::vector<std::size_t> SessionImpl::changed_columns(const InstanceState& st) c
 }
 
 bool SessionImpl::is_modified(const InstanceState& st) const {
-  return st.has_identity_ && !changed_columns(st).empty();
+  return st.has_identity_ && (st.relationships_changed_ || !changed_columns(st).empty());
+}
+
+void SessionImpl::reset_relationship_history(InstanceState& st) {
+  using detail::HandleAccess;
+  st.relationships_changed_ = false;
+  if (st.mapper_ == nullptr) return;
+  for (const auto& r : st.mapper_->relationships()) {
+    detail::RelationshipHandle& h = r->handle(st.block_->object());
+    if (r->is_collection()) {
+      auto& c = HandleAccess::collection(h);
+      HandleAccess::added(c).clear();
+      HandleAccess::removed(c).clear();
+    } else {
+      auto& sc = HandleAccess::scalar(h);
+      HandleAccess::committed(sc) = Object(sc.raw_get());
+      HandleAccess::changed(sc) = false;
+    }
+  }
+}
+
+void SessionImpl::unload_relationships(InstanceState& st) {
+  using detail::HandleAccess;
+  st.relationships_changed_ = false;
+  if (st.mapper_ == nullptr) return;
+  for (const auto& r : st.mapper_->relationships()) {
+    detail::RelationshipHandle& h = r->handle(st.block_->object());
+    // Dropping the loaded value also lets go of the objects it held.
+    h.drop_references();
+    HandleAccess::set_loaded(h, false);
+  }
 }
 
 void SessionImpl::add(InstanceState& st) {
+  std::vector<InstanceState*> visited;
+  add_with_cascade(st, visited);
+}
+
+void SessionImpl::cascade_add(InstanceState& st) {
+  if (st.session_ == this) return;
+  add(st);
+}
+
+void SessionImpl::relationship_changed(InstanceState& st) {
+  if (st.session_ != this) return;
+  st.relationships_changed_ = true;
+  hold(st);
+}
+
+void SessionImpl::add_with_cascade(InstanceState& st, std::vector<InstanceState*>& visited) {
+  if (std::find(visited.begin(), visited.end(), &st) != visited.end()) return;
+  visited.push_back(&st);
+  add_one(st);
+  // save-update (spec 1.3.1): what the relationships hold in memory, and what
+  // was removed from them since the last flush; never loads.
+  const Mapper& m = *st.mapper_;
+  for (const auto& r : m.relationships()) {
+    if (!r->cascade().has(Cascade::save_update) || r->options().viewonly) continue;
+    detail::RelationshipHandle& h = r->handle(st.block_->object());
+    std::vector<Object> related;
+    h.for_each([&](detail::ObjectBlock* b) { related.emplace_back(b); });
+    if (r->is_collection()) {
+      for (const auto& o : detail::HandleAccess::removed(detail::HandleAccess::collection(h)))
+        related.push_back(o);
+    } else if (auto& c = detail::HandleAccess::committed(detail::HandleAccess::scalar(h))) {
+      related.push_back(c);
+    }
+    for (const auto& o : related) {
+      InstanceState& child = o.block()->state();
+      if (child.session_ == this) continue;
+      add_with_cascade(child, visited);
+    }
+  }
+}
+
+void SessionImpl::add_one(InstanceState& st) {
   if (st.deleted_)
     throw InvalidRequest("Instance '" + describe(st) +
                          "' has been deleted. Use make_transient() to send this object back "
@@ -145,7 +221,12 @@ void SessionImpl::add(InstanceState& st) {
     return;
   }
   if (st.has_identity_) {
-    install_identity(st, st.identity_);  // detached -> persistent, no SQL
+    try {
+      install_identity(st, st.identity_);  // detached -> persistent, no SQL
+    } catch (...) {
+      st.session_ = nullptr;  // still detached
+      throw;
+    }
     if (is_modified(st)) hold(st);
   } else {
     st.insert_order_ = next_insert_order_++;
@@ -160,7 +241,9 @@ void SessionImpl::remove(InstanceState& st) {
                          "' is not persisted: only objects that have a row can be removed; "
                          "use expunge() to forget a pending object");
   if (st.session_ != this) add(st);  // detached: re-attach first
-  if (st.deleted_ || st.marked_for_delete_) return;
+  if (st.marked_for_delete_) return;
+  // Removing an object whose DELETE was already flushed issues it again; the
+  // row count check then warns (spec 5.7).
   st.marked_for_delete_ = true;
   marked_deleted_.insert(&st);
   hold(st);
@@ -231,6 +314,7 @@ void SessionImpl::expire(InstanceState& st, const std::vector<std::size_t>& colu
   };
   if (columns.empty()) {
     for (std::size_t i = 0; i < st.expired_.size(); ++i) mark(i);
+    unload_relationships(st);
   } else {
     for (auto i : columns) mark(i);
   }
@@ -285,7 +369,10 @@ detail::ObjectBlock* SessionImpl::get(const Mapper& mapper, std::vector<Value> k
   }
   if (auto* st = find_identity(mapper, key)) {
     Object keep(st->block_);
-    if (st->needs_load() && !load_into(*st, true)) return nullptr;
+    if (st->needs_load()) {
+      autoflush();  // a get() that goes to the database flushes first (spec 6.4)
+      if (!load_into(*st, true)) return nullptr;
+    }
     st->block_->retain();
     return st->block_;
   }
@@ -311,6 +398,7 @@ detail::ObjectBlock* SessionImpl::merge(detail::ObjectBlock* source, bool load) 
     source->retain();
     return source;
   }
+  if (load) autoflush();
   const void* sobj = source->object();
   auto copy_loaded = [&](InstanceState& target) {
     void* tobj = target.block_->object();
@@ -457,6 +545,7 @@ void SessionImpl::end_transaction(bool committed) {
   for (auto* st : marked_deleted_) keep.emplace_back(st->block_);
 
   if (committed) {
+    rekeyed_.clear();
     for (auto* st : std::vector<InstanceState*>(deleted_.begin(), deleted_.end()))
       detach(*st, false);  // -> detached
     inserted_in_transaction_.clear();
@@ -472,6 +561,16 @@ void SessionImpl::end_transaction(bool committed) {
                                               inserted_in_transaction_.end())) {
     detach(*st, true);
   }
+  // Primary keys changed by flushes go back to what the database has again.
+  for (auto it = rekeyed_.rbegin(); it != rekeyed_.rend(); ++it) {
+    InstanceState* st = it->first;
+    if (st->session_ != this) continue;
+    auto cur = identity_map_.find(IdentityKey{st->mapper_, st->identity_});
+    if (cur != identity_map_.end() && cur->second == st) identity_map_.erase(cur);
+    st->identity_ = it->second;
+    identity_map_[IdentityKey{st->mapper_, st->identity_}] = st;
+  }
+  rekeyed_.clear();
   for (auto& [o, st] : std::map<std::uint64_t, InstanceState*>(pending_)) detach(*st, false);
   for (auto* st : std::vector<InstanceState*>(deleted_.begin(), deleted_.end())) {
     deleted_.erase(st);

@@ -13,6 +13,7 @@
 #include "relate/core/statement.hpp"
 #include "relate/engine/connection.hpp"
 #include "relate/engine/engine.hpp"
+#include "relate/orm/handles.hpp"
 #include "relate/orm/instance_state.hpp"
 #include "relate/orm/mapper.hpp"
 #include "relate/orm/object.hpp"
@@ -44,6 +45,9 @@ class SessionImpl {
 
   // Object bookkeeping (session.cpp)
   void add(InstanceState& st);
+  // add() and the save-update cascade from it (spec 1.3.1).
+  void add_with_cascade(InstanceState& st, std::vector<InstanceState*>& visited);
+  void add_one(InstanceState& st);
   void remove(InstanceState& st);
   void expunge(InstanceState& st);
   void expunge_all();
@@ -60,6 +64,13 @@ class SessionImpl {
   std::vector<Object> deleted_objects() const;
   void make_transient(InstanceState& st);
   bool is_modified(const InstanceState& st) const;
+
+  // Relationship bookkeeping (relationship.cpp calls these as members change).
+  void relationship_changed(InstanceState& st);
+  // save-update cascade: the object (and what it reaches) joins this Session.
+  void cascade_add(InstanceState& st);
+  // Loads one unloaded relationship member (loading.cpp).
+  void load_relationship(detail::RelationshipHandle& handle, bool to_change);
 
   // Called when the last handle to an attached object goes away. True if the
   // Session keeps the object (it has unflushed changes).
@@ -120,6 +131,10 @@ class SessionImpl {
   void detach(InstanceState& st, bool forget_identity);
   void install_identity(InstanceState& st, std::vector<Value> key);
   void snapshot(InstanceState& st);
+  // After a flush: relationship changes are written; history starts again.
+  void reset_relationship_history(InstanceState& st);
+  // Unloads the relationship members of an object (expire, new loads).
+  void unload_relationships(InstanceState& st);
   std::vector<std::size_t> changed_columns(const InstanceState& st) const;
   // After commit or rollback: what the transaction did to objects is settled.
   void end_transaction(bool committed);
@@ -139,6 +154,8 @@ class SessionImpl {
   std::unordered_set<InstanceState*> marked_deleted_;  // remove() called, not flushed
   std::unordered_set<InstanceState*> deleted_;         // DELETE flushed in this transaction
   std::unordered_set<InstanceState*> inserted_in_transaction_;
+  // Objects whose primary key a flush changed in this transaction, with the old key.
+  std::vector<std::pair<InstanceState*, std::vector<Value>>> rekeyed_;
   std::unordered_map<std::string, CompiledStatement> statement_cache_;
 };
 

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_set>
 
+#include "orm/handle_access.hpp"
 #include "orm/session_impl.hpp"
 #include "relate/core/warning.hpp"
 
@@ -67,9 +69,29 @@ class UnitOfWork {
     Value old;
   };
 
+  // A foreign key to write on a child: the parent's key, or NULL (parent null).
+  struct Link {
+    const Relationship* rel;
+    detail::ObjectBlock* parent;
+  };
+  // A many-to-many association row to write or remove.
+  struct Association {
+    const Relationship* rel;
+    detail::ObjectBlock* owner;
+    detail::ObjectBlock* target;
+    bool add;
+  };
+
   void collect();
-  void prepare_insert(InstanceState& st);
-  void prepare_update(InstanceState& st, std::vector<std::size_t> changed, InstanceState* replaces);
+  void plan_links(InstanceState& owner);
+  void apply_links(InstanceState& child);
+  bool waits_for_pending_parent(InstanceState& child, const Mapper& m) const;
+  void save_mapper(const Mapper& m);
+  void write_associations();
+  void delete_associations_of_deleted();
+  void null_children_of_deleted(const Mapper& m);
+  Insert make_insert(InstanceState& st);
+  Update make_update(InstanceState& st, std::vector<std::size_t> changed, InstanceState* replaces);
   void set_member(InstanceState& st, std::size_t column, const Value& v);
   void execute_inserts(const Mapper& m, std::vector<Insert>& rows);
   void execute_updates(const Mapper& m, std::vector<Update>& rows);
@@ -78,6 +100,12 @@ class UnitOfWork {
   void undo() noexcept;
 
   SessionImpl& s_;
+  std::vector<InstanceState*> pending_;  // add order
+  std::unordered_map<InstanceState*, InstanceState*> row_switch_;
+  std::unordered_map<InstanceState*, std::vector<Link>> links_;
+  std::vector<Association> associations_;
+  std::vector<InstanceState*> changed_owners_;
+  std::unordered_set<InstanceState*> inserted_;
   std::map<const Mapper*, std::vector<Insert>> inserts_;
   std::map<const Mapper*, std::vector<Update>> updates_;
   std::map<const Mapper*, std::vector<InstanceState*>> deletes_;
@@ -93,7 +121,7 @@ void UnitOfWork::set_member(InstanceState& st, std::size_t column, const Value& 
   attr.set(obj, v);
 }
 
-void UnitOfWork::prepare_insert(InstanceState& st) {
+UnitOfWork::Insert UnitOfWork::make_insert(InstanceState& st) {
   const Mapper& m = *st.mapper_;
   Insert row{&st, {}, {}, {}};
   const void* obj = st.block_->object();
@@ -117,11 +145,11 @@ void UnitOfWork::prepare_insert(InstanceState& st) {
     row.columns.push_back(i);
     row.values.push_back(std::move(v));
   }
-  inserts_[&m].push_back(std::move(row));
+  return row;
 }
 
-void UnitOfWork::prepare_update(InstanceState& st, std::vector<std::size_t> changed,
-                                InstanceState* replaces) {
+UnitOfWork::Update UnitOfWork::make_update(InstanceState& st, std::vector<std::size_t> changed,
+                                           InstanceState* replaces) {
   const Mapper& m = *st.mapper_;
   Update u{&st, std::move(changed), replaces ? replaces->identity_ : st.identity_, {}, replaces};
   if (auto v = m.version_column()) {
@@ -132,42 +160,376 @@ void UnitOfWork::prepare_update(InstanceState& st, std::vector<std::size_t> chan
     u.columns.push_back(*v);
     set_member(st, *v, Value(old.as_integer() + 1));
   }
-  updates_[&m].push_back(std::move(u));
+  return u;
 }
 
 void UnitOfWork::collect() {
-  // Deletes first, so that a pending object with the identity of a deleted one
-  // becomes an UPDATE of that row (row switch, spec 5.6).
+  // A pending object with the identity of one marked for delete becomes an
+  // UPDATE of that row (row switch, spec 5.6).
   std::unordered_map<IdentityKey, InstanceState*, IdentityKeyHash> deleted_by_key;
   for (auto* st : s_.marked_deleted_) deleted_by_key[IdentityKey{st->mapper_, st->identity_}] = st;
 
+  bool work = false;
   for (auto& [order, st] : s_.pending_) {
     keep_.emplace_back(st->block_);
+    pending_.push_back(st);
+    work = true;
     const Mapper& m = *st->mapper_;
     auto key = m.primary_key_of(st->block_->object());
     auto it =
         m.key_is_unassigned(key) ? deleted_by_key.end() : deleted_by_key.find(IdentityKey{&m, key});
     if (it != deleted_by_key.end()) {
-      std::vector<std::size_t> all;
-      for (const auto& c : m.columns()) all.push_back(c->index());
-      prepare_update(*st, std::move(all), it->second);
+      row_switch_[st] = it->second;
       deleted_by_key.erase(it);
-      continue;
     }
-    prepare_insert(*st);
   }
-  for (auto& [k, st] : s_.identity_map_) {
-    if (st->marked_for_delete_) continue;
-    auto changed = s_.changed_columns(*st);
-    if (changed.empty()) continue;
+  auto consider_owner = [&](InstanceState* st) {
+    if (!st->relationships_changed_) return;
     keep_.emplace_back(st->block_);
-    prepare_update(*st, std::move(changed), nullptr);
+    changed_owners_.push_back(st);
+    plan_links(*st);
+    work = true;
+  };
+  for (auto* st : pending_) consider_owner(st);
+  for (auto& [k, st] : s_.identity_map_) {
+    consider_owner(st);
+    if (!work && !st->marked_for_delete_ && !s_.changed_columns(*st).empty()) work = true;
   }
+  for (auto* st : s_.marked_deleted_)
+    if (std::find(changed_owners_.begin(), changed_owners_.end(), st) == changed_owners_.end())
+      consider_owner(st);
   for (auto& [k, st] : deleted_by_key) {
     keep_.emplace_back(st->block_);
     deletes_[st->mapper_].push_back(st);
+    work = true;
   }
-  empty_ = inserts_.empty() && updates_.empty() && deletes_.empty();
+  empty_ = !work;
+}
+
+void UnitOfWork::plan_links(InstanceState& owner) {
+  using detail::HandleAccess;
+  const Mapper& m = *owner.mapper_;
+  detail::ObjectBlock* ob = owner.block_;
+  for (const auto& rp : m.relationships()) {
+    const Relationship& r = *rp;
+    if (r.options().viewonly) continue;
+    detail::RelationshipHandle& h = r.handle(ob->object());
+    auto link = [&](detail::ObjectBlock* child, detail::ObjectBlock* parent) {
+      InstanceState& c = child->state();
+      if (c.session_ != &s_) {
+        // DESIGN 4.7: the flush needs this object and it is not in the Session.
+        throw FlushError("The " + c.mapper_->class_name() + " object referenced by " +
+                         r.describe() + " is not in the Session, so " + r.describe() +
+                         " cannot be written; add it with session.add(), or enable the "
+                         "save-update cascade on " +
+                         r.describe());
+      }
+      keep_.emplace_back(child);
+      links_[&c].push_back({&r, parent});
+    };
+    if (r.direction() == Direction::many_to_many) {
+      auto& c = HandleAccess::collection(h);
+      for (const auto& o : HandleAccess::added(c))
+        associations_.push_back({&r, ob, o.block(), true});
+      for (const auto& o : HandleAccess::removed(c))
+        associations_.push_back({&r, ob, o.block(), false});
+      for (const auto& a : associations_) keep_.emplace_back(a.target);
+      continue;
+    }
+    if (r.direction() == Direction::many_to_one) {
+      auto& sc = HandleAccess::scalar(h);
+      if (!HandleAccess::changed(sc)) continue;
+      detail::ObjectBlock* value = sc.raw_get();
+      if (value != nullptr && value->state().session_ != &s_)
+        throw FlushError("The " + value->state().mapper_->class_name() + " object referenced by " +
+                         r.describe() + " is not in the Session, so " + r.describe() +
+                         " cannot be written; add it with session.add(), or enable the "
+                         "save-update cascade on " +
+                         r.describe());
+      if (value) keep_.emplace_back(value);
+      links_[&owner].push_back({&r, value});
+      continue;
+    }
+    // One-to-many: children take this object's key; children that left and found
+    // no other parent lose it.
+    if (r.is_collection()) {
+      auto& c = HandleAccess::collection(h);
+      for (const auto& o : HandleAccess::added(c)) link(o.block(), ob);
+      for (const auto& o : HandleAccess::removed(c))
+        if (o.block()->state().has_parent(&r) != true) link(o.block(), nullptr);
+    } else {
+      auto& sc = HandleAccess::scalar(h);
+      if (!HandleAccess::changed(sc)) continue;
+      detail::ObjectBlock* now = sc.raw_get();
+      detail::ObjectBlock* before = HandleAccess::committed(sc).block();
+      if (now) link(now, ob);
+      if (before && before != now && before->state().has_parent(&r) != true) link(before, nullptr);
+    }
+  }
+}
+
+bool UnitOfWork::waits_for_pending_parent(InstanceState& child, const Mapper& m) const {
+  auto it = links_.find(&child);
+  if (it == links_.end()) return false;
+  for (const auto& l : it->second) {
+    if (l.parent == nullptr) continue;
+    InstanceState& p = l.parent->state();
+    if (&p == &child) continue;
+    if (p.mapper_ == &m && !p.has_identity_ && !inserted_.contains(&p)) return true;
+  }
+  return false;
+}
+
+void UnitOfWork::apply_links(InstanceState& child) {
+  auto it = links_.find(&child);
+  if (it == links_.end()) return;
+  const auto& cols = child.mapper_->columns();
+  for (const auto& l : it->second) {
+    // Unlinking a child that is being deleted writes nothing.
+    if (l.parent == nullptr && child.marked_for_delete_) continue;
+    std::vector<Value> values;
+    if (l.parent != nullptr) {
+      InstanceState& p = l.parent->state();
+      if (!p.has_identity_ && !inserted_.contains(&p))
+        throw CircularDependencyError(
+            "Circular dependency detected: " + child.mapper_->class_name() + " needs the key of " +
+            p.mapper_->class_name() + " through " + l.rel->describe() + ", and that row is not " +
+            "written yet; set post_update = true on one of the relationships of the cycle");
+      for (const auto& pr : l.rel->pairs())
+        values.push_back(p.mapper_->columns()[pr.parent_column]->get(l.parent->object()));
+    }
+    const auto& pairs = l.rel->pairs();
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+      const Value v = l.parent ? values[i] : Value();
+      if (cols[pairs[i].child_column]->holds(child.block_->object(), v)) continue;
+      set_member(child, pairs[i].child_column, v);
+    }
+  }
+}
+
+void UnitOfWork::save_mapper(const Mapper& m) {
+  // Persistent rows first (spec 5.5), unless their new parent is a new row of this
+  // very table (self-referential): those wait for the INSERTs.
+  std::vector<InstanceState*> later;
+  std::vector<Update> updates;
+  for (auto& [k, st] : s_.identity_map_) {
+    if (st->mapper_ != &m || st->marked_for_delete_) continue;
+    if (waits_for_pending_parent(*st, m)) {
+      later.push_back(st);
+      continue;
+    }
+    apply_links(*st);
+    auto changed = s_.changed_columns(*st);
+    if (changed.empty()) continue;
+    keep_.emplace_back(st->block_);
+    updates.push_back(make_update(*st, std::move(changed), nullptr));
+  }
+  if (!updates.empty()) {
+    execute_updates(m, updates);
+    for (auto& u : updates) updates_[&m].push_back(std::move(u));
+  }
+  // New rows in levels: a row whose parent is a new row of the same table waits
+  // for the level that inserts it (spec 5.4).
+  std::vector<InstanceState*> remaining;
+  for (auto* st : pending_)
+    if (st->mapper_ == &m) remaining.push_back(st);
+  while (!remaining.empty()) {
+    std::vector<InstanceState*> ready, waiting;
+    for (auto* st : remaining) (waits_for_pending_parent(*st, m) ? waiting : ready).push_back(st);
+    if (ready.empty()) {
+      throw CircularDependencyError(
+          "Circular dependency detected among new " + m.class_name() +
+          " rows that reference each other; set post_update = true on one of the relationships");
+    }
+    std::vector<Insert> rows;
+    std::vector<Update> switched;
+    for (auto* st : ready) {
+      apply_links(*st);
+      if (auto rs = row_switch_.find(st); rs != row_switch_.end()) {
+        std::vector<std::size_t> all;
+        for (const auto& c : m.columns()) all.push_back(c->index());
+        switched.push_back(make_update(*st, std::move(all), rs->second));
+      } else {
+        rows.push_back(make_insert(*st));
+      }
+    }
+    if (!switched.empty()) {
+      execute_updates(m, switched);
+      for (auto& u : switched) updates_[&m].push_back(std::move(u));
+    }
+    if (!rows.empty()) {
+      execute_inserts(m, rows);
+      for (auto& r : rows) inserts_[&m].push_back(std::move(r));
+    }
+    for (auto* st : ready) inserted_.insert(st);
+    remaining = std::move(waiting);
+  }
+  updates.clear();
+  for (auto* st : later) {
+    apply_links(*st);
+    auto changed = s_.changed_columns(*st);
+    if (changed.empty()) continue;
+    keep_.emplace_back(st->block_);
+    updates.push_back(make_update(*st, std::move(changed), nullptr));
+  }
+  if (!updates.empty()) {
+    execute_updates(m, updates);
+    for (auto& u : updates) updates_[&m].push_back(std::move(u));
+  }
+}
+
+namespace {
+std::vector<Value> key_of(const Mapper& m, const void* obj,
+                          const std::vector<std::pair<std::size_t, const Column*>>& cols) {
+  std::vector<Value> out;
+  for (const auto& [i, c] : cols) out.push_back(m.columns()[i]->get(obj));
+  return out;
+}
+}  // namespace
+
+void UnitOfWork::write_associations() {
+  // Each link once, whichever side recorded it (spec 4.1).
+  struct Key {
+    const Relationship* rel;
+    detail::ObjectBlock* a;
+    detail::ObjectBlock* b;
+    bool operator==(const Key&) const = default;
+  };
+  std::vector<Key> seen;
+  std::map<std::pair<const Relationship*, bool>, std::vector<std::vector<Value>>> sets;
+  for (const auto& a : associations_) {
+    const Relationship* rel = a.rel;
+    detail::ObjectBlock* owner = a.owner;
+    detail::ObjectBlock* target = a.target;
+    if (rel->reverse() && rel->reverse() < rel) {
+      rel = rel->reverse();
+      std::swap(owner, target);
+    }
+    Key k{rel, owner, target};
+    if (std::find(seen.begin(), seen.end(), k) != seen.end()) continue;
+    seen.push_back(k);
+    for (auto* b : {owner, target}) {
+      InstanceState& st = b->state();
+      if (st.session_ != &s_)
+        throw FlushError("The " + st.mapper_->class_name() + " object linked through " +
+                         a.rel->describe() + " is not in the Session; add it with session.add()");
+    }
+    auto row = key_of(rel->owner(), owner->object(), rel->secondary_owner());
+    auto t = key_of(rel->target(), target->object(), rel->secondary_target());
+    row.insert(row.end(), t.begin(), t.end());
+    sets[{rel, a.add}].push_back(std::move(row));
+  }
+  Connection& conn = s_.connection();
+  // Removals first, so that removing and re-adding a link in one flush works.
+  for (bool add : {false, true}) {
+    for (auto& [key, rows] : sets) {
+      if (key.second != add) continue;
+      const Relationship& rel = *key.first;
+      const Table& sec = *rel.secondary();
+      std::vector<std::string> names;
+      for (const auto& [i, c] : rel.secondary_owner()) names.push_back(c->name());
+      for (const auto& [i, c] : rel.secondary_target()) names.push_back(c->name());
+      if (add) {
+        const auto& stmt =
+            s_.compiled("assoc-insert:" + rel.describe(), insert(sec).bind_columns(names));
+        conn.execute_many(stmt, rows);
+      } else {
+        auto del = delete_from(sec);
+        for (const auto& n : names) del = del.where(Expr(sec.column(n)) == bind(n));
+        const auto& stmt = s_.compiled("assoc-delete:" + rel.describe(), del);
+        Result r = conn.execute_many(stmt, rows);
+        const auto matched = r.rows_affected();
+        if (matched != static_cast<std::int64_t>(rows.size()))
+          throw StaleDataError("DELETE statement on table '" + sec.name() +
+                               "' expected to delete " + std::to_string(rows.size()) +
+                               " row(s); Only " + std::to_string(matched) + " were matched.");
+      }
+    }
+  }
+}
+
+void UnitOfWork::delete_associations_of_deleted() {
+  Connection& conn = s_.connection();
+  std::map<std::pair<const Table*, std::string>, std::vector<std::vector<Value>>> sets;
+  std::map<std::pair<const Table*, std::string>, std::vector<const Column*>> columns;
+  for (auto& [m, rows] : deletes_) {
+    for (const Mapper* any : s_.registry_.mappers()) {
+      for (const auto& r : any->relationships()) {
+        if (r->direction() != Direction::many_to_many || r->options().viewonly) continue;
+        for (bool owner_side : {true, false}) {
+          const Mapper& side = owner_side ? r->owner() : r->target();
+          if (&side != m) continue;
+          const auto& cols = owner_side ? r->secondary_owner() : r->secondary_target();
+          std::string sig;
+          std::vector<const Column*> cs;
+          for (const auto& [i, c] : cols) {
+            sig += c->name() + ",";
+            cs.push_back(c);
+          }
+          auto key = std::make_pair(r->secondary(), sig);
+          if (columns.contains(key) && !sets[key].empty() && sets[key].size() >= rows.size())
+            continue;
+          columns[key] = cs;
+          for (auto* st : rows) sets[key].push_back(key_of(*m, st->block_->object(), cols));
+        }
+      }
+    }
+  }
+  for (auto& [key, rows] : sets) {
+    auto del = delete_from(*key.first);
+    for (const Column* c : columns[key]) del = del.where(Expr(*c) == bind(c->name()));
+    const auto& stmt = s_.compiled("assoc-delete-all:" + key.first->name() + ":" + key.second, del);
+    conn.execute_many(stmt, rows);
+  }
+}
+
+void UnitOfWork::null_children_of_deleted(const Mapper& m) {
+  using detail::HandleAccess;
+  std::vector<Update> updates;
+  for (auto& [pm, parents] : deletes_) {
+    for (const auto& rp : pm->relationships()) {
+      const Relationship& r = *rp;
+      if (r.direction() != Direction::one_to_many || &r.target() != &m || r.options().viewonly ||
+          r.cascade().has(Cascade::remove) || r.options().passive_deletes_all)
+        continue;
+      for (auto* p : parents) {
+        detail::RelationshipHandle& h = r.handle(p->block_->object());
+        if (!h.is_loaded()) {
+          if (r.options().passive_deletes) continue;  // the database's ON DELETE decides
+          s_.load_relationship(h, true);
+        }
+        std::vector<Object> children;
+        h.for_each([&](detail::ObjectBlock* b) { children.emplace_back(b); });
+        for (const auto& o : children) {
+          InstanceState& c = o.block()->state();
+          if (c.marked_for_delete_ || c.session_ != &s_ || !c.has_identity_) continue;
+          bool points_here = true;
+          for (const auto& pr : r.pairs())
+            points_here =
+                points_here &&
+                m.columns()[pr.child_column]->holds(
+                    o.block()->object(), pm->columns()[pr.parent_column]->get(p->block_->object()));
+          if (!points_here) continue;
+          for (const auto& pr : r.pairs()) {
+            for (auto k : m.primary_key())
+              if (k == pr.child_column)
+                throw FlushError("Deleting " + pm->describe(p->identity_) + " would set " +
+                                 m.class_name() + "." + m.columns()[k]->column_name() +
+                                 ", part of the primary key of " + m.describe(c.identity_) +
+                                 ", to NULL; give " + r.describe() +
+                                 " a delete cascade (cascade = \"all\") instead");
+            set_member(c, pr.child_column, Value());
+          }
+          keep_.push_back(o);
+          updates.push_back(make_update(c, s_.changed_columns(c), nullptr));
+        }
+      }
+    }
+  }
+  if (!updates.empty()) {
+    execute_updates(m, updates);
+    for (auto& u : updates) updates_[&m].push_back(std::move(u));
+  }
 }
 
 void UnitOfWork::execute_inserts(const Mapper& m, std::vector<Insert>& rows) {
@@ -303,6 +665,7 @@ void UnitOfWork::undo() noexcept {
 }
 
 void UnitOfWork::finalize() {
+  std::vector<InstanceState*> release;
   for (auto& [m, rows] : inserts_) {
     for (auto& row : rows) {
       InstanceState& st = *row.st;
@@ -311,6 +674,7 @@ void UnitOfWork::finalize() {
       s_.install_identity(st, m->primary_key_of(st.block_->object()));
       s_.snapshot(st);
       s_.inserted_in_transaction_.insert(&st);
+      release.push_back(&st);
     }
   }
   for (auto& [m, rows] : updates_) {
@@ -321,22 +685,29 @@ void UnitOfWork::finalize() {
         s_.pending_.erase(st.insert_order_);
         st.insert_order_ = 0;
         s_.install_identity(st, m->primary_key_of(st.block_->object()));
+        s_.inserted_in_transaction_.insert(&st);
       } else if (m->primary_key_of(st.block_->object()) != st.identity_) {
-        // The primary key itself changed: re-key the identity map.
+        // The primary key itself changed: re-key the identity map, and remember
+        // the old key so a rollback can put it back (spec 6.6).
         s_.identity_map_.erase(IdentityKey{m, st.identity_});
+        s_.rekeyed_.emplace_back(&st, st.identity_);
         s_.install_identity(st, m->primary_key_of(st.block_->object()));
       }
       s_.snapshot(st);
+      release.push_back(&st);
     }
+  }
+  for (auto* st : changed_owners_) {
+    s_.reset_relationship_history(*st);
+    if (!st->marked_for_delete_) release.push_back(st);
   }
   for (auto& [m, rows] : deletes_)
     for (auto* st : rows) s_.mark_bulk_deleted(*st);
-  // Pending objects were held so they could not vanish before their INSERT; as
-  // clean persistent objects they now live as long as the user keeps them.
-  for (auto& [m, rows] : inserts_)
-    for (auto& row : rows) s_.unhold(*row.st);
-  for (auto& [m, rows] : updates_)
-    for (auto& u : rows) s_.unhold(*u.st);
+  // Pending and changed objects were held so they could not vanish before their
+  // statements; as clean persistent objects they now live as long as the user
+  // keeps them (keep_ still holds them until this flush returns).
+  for (auto* st : release)
+    if (st->session_ == &s_ && !st->deleted_ && !st->marked_for_delete_) s_.unhold(*st);
 }
 
 void UnitOfWork::run() {
@@ -354,12 +725,15 @@ void UnitOfWork::run() {
     began_here = !s_.in_transaction();
     Connection& conn = s_.connection();
     if (!began_here) savepoint.emplace(conn.begin_nested());
-    for (const Mapper* m : order) {
-      if (auto it = updates_.find(m); it != updates_.end()) execute_updates(*m, it->second);
-      if (auto it = inserts_.find(m); it != inserts_.end()) execute_inserts(*m, it->second);
+    for (const Mapper* m : order) save_mapper(*m);
+    write_associations();
+    if (!deletes_.empty()) {
+      delete_associations_of_deleted();
+      for (auto it = order.rbegin(); it != order.rend(); ++it) {
+        null_children_of_deleted(**it);
+        if (auto d = deletes_.find(*it); d != deletes_.end()) execute_deletes(**it, d->second);
+      }
     }
-    for (auto it = order.rbegin(); it != order.rend(); ++it)
-      if (auto d = deletes_.find(*it); d != deletes_.end()) execute_deletes(**it, d->second);
     if (savepoint) savepoint->release();
   } catch (...) {
     // DESIGN 4.1: the database and every object go back to before the flush.

@@ -487,6 +487,16 @@ TEST_P(SessionTest, StreamingIterationDoesNotKeepObjects) {
   EXPECT_EQ(recorder_.count("SELECT"), 1u);
 }
 
+TEST_P(SessionTest, RangeForOverAChainedTemporaryQuery) {
+  auto s = session();
+  for (const char* n : {"x1", "x2", "y1"}) s.add(make<User>({.name = n}));
+  s.commit();
+  std::vector<std::string> names;
+  for (const auto& u : s.query<User>().filter(col(&User::name).like("x%")).order_by(&User::name))
+    names.push_back(u->name);
+  EXPECT_EQ(names, (std::vector<std::string>{"x1", "x2"}));
+}
+
 TEST_P(SessionTest, UnflushedChangeSurvivesDroppingTheHandle) {
   auto s = session();
   std::int64_t id = 0;

@@ -3,6 +3,7 @@
 // object's handle block (object.hpp), so every handle reaches it directly.
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -11,6 +12,7 @@
 namespace relate {
 
 class Mapper;
+class Relationship;
 class SessionImpl;
 class UnitOfWork;
 
@@ -47,6 +49,37 @@ class InstanceState {
     return column < expired_.size() && expired_[column];
   }
 
+  // The "has parent" flag of spec 3.1, per relationship that can own this object:
+  // the parent it was last attached to, or null. Unknown (never attached or
+  // detached through this relationship) is std::nullopt from has_parent().
+  const void* parent_via(const Relationship* r) const noexcept {
+    for (const auto& l : parents_)
+      if (l.relationship == r && l.has) return l.parent;
+    return nullptr;
+  }
+  std::optional<bool> has_parent(const Relationship* r) const noexcept {
+    for (const auto& l : parents_)
+      if (l.relationship == r) return l.has;
+    return std::nullopt;
+  }
+  // Attaching records the parent; detaching clears the flag only if it is the
+  // recorded parent it is detached from (so "append to new, remove from old" and
+  // "remove, then append" end the same way).
+  void set_parent(const Relationship* r, const void* parent, bool attached) {
+    for (auto& l : parents_) {
+      if (l.relationship != r) continue;
+      if (attached) {
+        l.parent = parent;
+        l.has = true;
+      } else if (!l.has || l.parent == parent) {
+        l.has = false;
+        l.parent = nullptr;
+      }
+      return;
+    }
+    parents_.push_back({r, attached ? parent : nullptr, attached});
+  }
+
  private:
   friend class SessionImpl;
   friend class UnitOfWork;
@@ -69,6 +102,13 @@ class InstanceState {
   bool marked_for_delete_ = false;  // in session.deleted(), waiting for flush
   bool touched_ = false;            // accessed through a handle since the last snapshot
   bool held_strongly_ = false;      // the Session owns a reference
+  bool relationships_changed_ = false;
+  struct ParentLink {
+    const Relationship* relationship;
+    const void* parent;
+    bool has;
+  };
+  std::vector<ParentLink> parents_;
 };
 
 }  // namespace relate
@@ -78,5 +118,6 @@ namespace relate {
 // that has no Session).
 struct StateAccess {
   static void forget_identity(InstanceState& st);
+  static void set_mapper(InstanceState& st, const Mapper* m) { st.mapper_ = m; }
 };
 }  // namespace relate

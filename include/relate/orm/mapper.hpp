@@ -14,6 +14,7 @@
 #include "relate/core/schema.hpp"
 #include "relate/core/type_name.hpp"
 #include "relate/core/types.hpp"
+#include "relate/orm/relationship.hpp"
 
 namespace relate {
 
@@ -22,6 +23,7 @@ class ObjectBlock;
 }
 template <class T>
 class MapperBuilder;
+class Registry;
 
 // One mapped scalar member.
 class ColumnAttribute {
@@ -110,6 +112,12 @@ class Mapper {
   }
   const ColumnAttribute* find_column(std::string_view column_name) const noexcept;
 
+  const std::vector<std::unique_ptr<Relationship>>& relationships() const noexcept {
+    return relationships_;
+  }
+  const Relationship* find_relationship(std::string_view name) const noexcept;
+  Registry& registry() const noexcept { return *registry_; }
+
   // A new, value-initialised object with no references yet.
   detail::ObjectBlock* create() const { return create_(); }
 
@@ -138,6 +146,8 @@ class Mapper {
   std::optional<std::size_t> version_column_;
   std::string version_column_name_;
   detail::ObjectBlock* (*create_)() = nullptr;
+  std::vector<std::unique_ptr<Relationship>> relationships_;
+  Registry* registry_ = nullptr;
 };
 
 }  // namespace relate

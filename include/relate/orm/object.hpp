@@ -27,12 +27,17 @@ namespace relate {
 
 namespace detail {
 
+class CycleCollector;
+
 class ObjectBlock {
  public:
-  explicit ObjectBlock(const std::type_info& type) noexcept : type_(type) { state_.block_ = this; }
+  explicit ObjectBlock(const std::type_info& type) noexcept : type_(type) {
+    state_.block_ = this;
+    count_new();
+  }
   ObjectBlock(const ObjectBlock&) = delete;
   ObjectBlock& operator=(const ObjectBlock&) = delete;
-  virtual ~ObjectBlock() = default;
+  virtual ~ObjectBlock();
 
   virtual void* object() noexcept = 0;
   const std::type_info& type() const noexcept { return type_; }
@@ -45,21 +50,36 @@ class ObjectBlock {
   void release() noexcept {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) last_reference_gone();
   }
+  // Gives back a reference taken to protect a block under construction.
+  void release_unchecked() noexcept { refs_.fetch_sub(1, std::memory_order_acq_rel); }
 
  private:
+  friend class CycleCollector;
   void last_reference_gone() noexcept;
+  static void count_new() noexcept;
 
   std::atomic<std::size_t> refs_{0};
+  // Objects with relationship members are on a per-process list that the cycle
+  // collector walks (memory.md); these link them.
+  ObjectBlock* prev_tracked_ = nullptr;
+  ObjectBlock* next_tracked_ = nullptr;
+  bool tracked_ = false;
+  std::size_t thread_ = 0;
   const std::type_info& type_;
   InstanceState state_;
 };
+
+// Connects the relationship members of a new object to it (relationship.cpp).
+void bind_handles(ObjectBlock& block);
 
 template <class T>
 class TypedBlock final : public ObjectBlock {
  public:
   template <class... Args>
   explicit TypedBlock(Args&&... args)
-      : ObjectBlock(typeid(T)), value_{std::forward<Args>(args)...} {}
+      : ObjectBlock(typeid(T)), value_{std::forward<Args>(args)...} {
+    bind_handles(*this);
+  }
   void* object() noexcept override { return &value_; }
 
  private:

@@ -80,30 +80,41 @@ class Query : public QueryBase {
  public:
   using QueryBase::QueryBase;
 
-  Query& filter(Criterion c) {
+  // Each builder works on a named query (returns it) and on a temporary (returns
+  // a new query by value, so `for (auto u : s.query<U>().filter(...))` is safe).
+  Query& filter(Criterion c) & {
     where_.push_back(std::move(c));
     return *this;
   }
+  Query filter(Criterion c) && { return std::move(filter(std::move(c))); }
   template <class M, class V>
-  requires ComparableWith<V, M> Query& filter_by(M T::*member, const V& value) {
+  requires ComparableWith<V, M> Query& filter_by(M T::*member, const V& value) & {
     return filter(col(member) == value);
   }
-  Query& order_by(std::initializer_list<OrderTerm> terms) {
+  template <class M, class V>
+  requires ComparableWith<V, M> Query filter_by(M T::*member, const V& value) && {
+    return std::move(filter(col(member) == value));
+  }
+  Query& order_by(std::initializer_list<OrderTerm> terms) & {
     order_by_.insert(order_by_.end(), terms.begin(), terms.end());
     return *this;
   }
-  Query& order_by(OrderTerm term) {
+  Query order_by(std::initializer_list<OrderTerm> terms) && { return std::move(order_by(terms)); }
+  Query& order_by(OrderTerm term) & {
     order_by_.push_back(std::move(term));
     return *this;
   }
-  Query& limit(std::int64_t n) {
+  Query order_by(OrderTerm term) && { return std::move(order_by(std::move(term))); }
+  Query& limit(std::int64_t n) & {
     limit_ = n;
     return *this;
   }
-  Query& offset(std::int64_t n) {
+  Query limit(std::int64_t n) && { return std::move(limit(n)); }
+  Query& offset(std::int64_t n) & {
     offset_ = n;
     return *this;
   }
+  Query offset(std::int64_t n) && { return std::move(offset(n)); }
 
   std::vector<Ptr<T>> all() const { return wrap(fetch(std::nullopt)); }
   Ptr<T> first() const {

@@ -20,12 +20,29 @@
 #include <vector>
 
 #include "relate/core/schema.hpp"
+#include "relate/orm/handles.hpp"
 #include "relate/orm/mapper.hpp"
 #include "relate/orm/object.hpp"
+#include "relate/orm/relationship.hpp"
 
 namespace relate {
 
 class Engine;
+
+namespace detail {
+template <class H>
+struct is_relationship_handle : std::false_type {};
+template <class U>
+struct is_relationship_handle<Many<U>> : std::true_type {
+  using target = U;
+  static constexpr bool collection = true;
+};
+template <class U>
+struct is_relationship_handle<One<U>> : std::true_type {
+  using target = U;
+  static constexpr bool collection = false;
+};
+}  // namespace detail
 
 // Column options, applied in order to the column being mapped. Each is a small
 // callable on Column, so they also compose with Column's own chained setters.
@@ -78,6 +95,26 @@ class MapperBuilder {
     return column(std::move(name), member);
   }
 
+  // A relationship held in a Many<U> (collection) or One<U> (single object)
+  // member. Direction and columns come from the foreign keys between the two
+  // tables (or options.secondary for many-to-many), checked by configure().
+  template <class H>
+  Relationship& relationship(std::string name, H T::*member, RelationshipOptions options = {}) {
+    static_assert(detail::is_relationship_handle<H>::value,
+                  "relate: a relationship member must be a relate::Many<U> or relate::One<U>");
+    auto& r = *mapper_.relationships_.emplace_back(std::make_unique<Relationship>());
+    r.name_ = std::move(name);
+    r.owner_ = &mapper_;
+    r.target_type_ = &typeid(typename detail::is_relationship_handle<H>::target);
+    r.collection_ = detail::is_relationship_handle<H>::collection;
+    r.options_ = std::move(options);
+    r.handle_of_ = [member](void* object) -> detail::RelationshipHandle& {
+      return static_cast<T*>(object)->*member;
+    };
+    r.index_ = mapper_.relationships_.size() - 1;
+    return r;
+  }
+
   // Table-level constraints and indexes.
   void unique(std::vector<std::string> columns, std::string name = {}) {
     mapper_.extra_elements_.emplace_back(UniqueConstraint(std::move(columns), std::move(name)));
@@ -111,6 +148,7 @@ class Registry {
                   "objects when it loads rows)");
     Mapper& m = add_mapper(typeid(T), std::string(type_name<T>()), std::move(table));
     m.create_ = []() -> detail::ObjectBlock* { return new detail::TypedBlock<T>(); };
+    m.registry_ = this;
     MapperBuilder<T> builder(m);
     std::forward<F>(define)(builder);
     return m;
@@ -131,14 +169,19 @@ class Registry {
 
   // The tables of every mapped struct (configures first).
   const MetaData& metadata();
+  // A table that is not mapped to a struct, such as a many-to-many association
+  // table; declare it before configure() (then find it in metadata()).
+  void table(std::string name, std::initializer_list<TableElement> elements);
 
   void create_all(const Engine& engine);
   void drop_all(const Engine& engine);
 
  private:
   Mapper& add_mapper(const std::type_info& type, std::string class_name, std::string table);
+  void resolve_relationships();
 
   MetaData metadata_;
+  std::vector<std::pair<std::string, std::vector<TableElement>>> plain_tables_;
   std::vector<std::unique_ptr<Mapper>> mappers_;
   std::unordered_map<std::type_index, Mapper*> by_type_;
   bool configured_ = false;
