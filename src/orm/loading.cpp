@@ -105,6 +105,29 @@ std::vector<Value> key_values(const Mapper& m, const void* obj,
 
 }  // namespace
 
+void SessionImpl::peek_many_to_one(detail::ScalarBase& h) {
+  using detail::HandleAccess;
+  const Relationship& r = *h.relationship();
+  const void* obj = h.owner()->object();
+  std::vector<std::size_t> fk_cols, pk_cols;
+  for (const auto& p : r.pairs()) {
+    fk_cols.push_back(p.child_column);
+    pk_cols.push_back(p.parent_column);
+  }
+  if (pk_cols != r.target().primary_key()) return;
+  std::vector<Value> fk = key_values(r.owner(), obj, fk_cols);
+  for (const auto& v : fk)
+    if (v.is_null()) {
+      HandleAccess::set_loaded(h, true);
+      return;
+    }
+  if (auto* t = find_identity(r.target(), fk)) {
+    h.raw_set(t->block_);
+    HandleAccess::committed(h) = Object(t->block_);
+    HandleAccess::set_loaded(h, true);
+  }
+}
+
 void SessionImpl::load_relationship(detail::RelationshipHandle& h, bool to_change) {
   using detail::HandleAccess;
   const Relationship& r = *h.relationship();
@@ -220,6 +243,18 @@ void SessionImpl::load_relationship(detail::RelationshipHandle& h, bool to_chang
       c.raw_insert(c.raw_size(), o.block());
       HandleAccess::added(c).push_back(o);
     }
+  // Each loaded child's reverse many-to-one is this owner: set it now so that
+  // moving the child later lets go of this collection without a query.
+  if (const Relationship* rev = r.reverse(); rev != nullptr && !rev->is_collection()) {
+    for (std::size_t i = 0; i < c.raw_size(); ++i) {
+      detail::RelationshipHandle& back = rev->handle(c.raw_at(i));
+      if (back.is_loaded()) continue;
+      auto& sc = HandleAccess::scalar(back);
+      sc.raw_set(owner);
+      HandleAccess::committed(sc) = Object(owner);
+      HandleAccess::set_loaded(back, true);
+    }
+  }
   const bool had_pending = !pending_added.empty() || !pending_removed.empty();
   pending_added.clear();
   pending_removed.clear();

@@ -128,6 +128,24 @@ std::size_t CycleCollector::collect() {
   return garbage.size();
 }
 
+void CycleCollector::forget(const void* registry) noexcept {
+  std::lock_guard lock(list_mutex);
+  for (ObjectBlock* b = list_head; b != nullptr;) {
+    ObjectBlock* next = b->next_tracked_;
+    const Mapper* m = b->state().mapper();
+    if (m != nullptr && static_cast<const void*>(&m->registry()) == registry) {
+      StateAccess::set_mapper(b->state(), nullptr);
+      if (b->prev_tracked_)
+        b->prev_tracked_->next_tracked_ = b->next_tracked_;
+      else
+        list_head = b->next_tracked_;
+      if (b->next_tracked_) b->next_tracked_->prev_tracked_ = b->prev_tracked_;
+      b->tracked_ = false;
+    }
+    b = next;
+  }
+}
+
 void CycleCollector::collect_if_due() {
   if (tracked_here > threshold_here) collect();
 }

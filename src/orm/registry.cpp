@@ -3,6 +3,7 @@
 #include <set>
 
 #include "orm/mapping_table.hpp"
+#include "relate/orm/collector.hpp"
 
 #include "relate/core/statement.hpp"
 #include "relate/engine/ddl.hpp"
@@ -47,7 +48,13 @@ ColumnOption foreign_key(std::string target, ReferentialAction on_delete,
 }
 
 Registry::Registry() = default;
-Registry::~Registry() { detail::forget_registry(this); }
+Registry::~Registry() {
+  // Cycles among this registry's objects are freed now; objects still held
+  // elsewhere lose their mapping (a Registry must outlive the objects it maps).
+  detail::CycleCollector::collect();
+  detail::CycleCollector::forget(this);
+  detail::forget_registry(this);
+}
 
 Mapper& Registry::add_mapper(const std::type_info& type, std::string class_name,
                              std::string table) {

@@ -373,6 +373,7 @@ std::string describe(ObjectBlock* b) {
 // The session keeps objects whose relationships changed until the next flush.
 void note_change(ObjectBlock* owner) {
   InstanceState& st = owner->state();
+  StateAccess::mark_relationships_changed(st);
   if (st.session() != nullptr) st.session()->relationship_changed(st);
 }
 
@@ -418,6 +419,7 @@ void record_removed(CollectionBase& c, ObjectBlock* b) {
 
 // Adds without echoing back (the reverse side of a change made elsewhere).
 void quiet_add(CollectionBase& c, ObjectBlock* b) {
+  b->state().set_parent(c.relationship(), c.owner(), true);
   if (!c.is_loaded()) {
     erase_one(HandleAccess::pending_removed(c), b);
     if (!contains(HandleAccess::pending_added(c), b))
@@ -431,6 +433,7 @@ void quiet_add(CollectionBase& c, ObjectBlock* b) {
 }
 
 void quiet_remove(CollectionBase& c, ObjectBlock* b) {
+  b->state().set_parent(c.relationship(), c.owner(), false);
   if (!c.is_loaded()) {
     erase_one(HandleAccess::pending_added(c), b);
     if (!contains(HandleAccess::pending_removed(c), b))
@@ -569,6 +572,10 @@ void ScalarBase::assign(ObjectBlock* value) {
     check_single_parent(r, owner_, value);
   }
   Object keep_value(value);
+  // An unloaded many-to-one old value may still be in the identity map; finding
+  // it costs no SQL and lets the old parent's collection let go (spec 3.4).
+  if (!loaded_ && r.direction() == Direction::many_to_one && owner_->state().session() != nullptr)
+    owner_->state().session()->peek_many_to_one(*this);
   ObjectBlock* old = loaded_ ? raw_get() : nullptr;
   Object keep_old(old);
   if (!(loaded_ && old == value)) {

@@ -538,6 +538,9 @@ void SessionImpl::rollback() {
 }
 
 void SessionImpl::end_transaction(bool committed) {
+  struct CollectAfter {
+    ~CollectAfter() { detail::CycleCollector::collect_if_due(); }
+  } collect_after;
   std::vector<Object> keep;  // nothing dies half-way through the bookkeeping
   for (auto& [k, st] : identity_map_) keep.emplace_back(st->block_);
   for (auto& [o, st] : pending_) keep.emplace_back(st->block_);
@@ -587,6 +590,7 @@ void SessionImpl::end_transaction(bool committed) {
 
 void SessionImpl::close() {
   expunge_all();
+  detail::CycleCollector::collect_if_due();
   if (transaction_) {
     transaction_->rollback();
     transaction_.reset();

@@ -71,6 +71,8 @@ class SessionImpl {
   void cascade_add(InstanceState& st);
   // Loads one unloaded relationship member (loading.cpp).
   void load_relationship(detail::RelationshipHandle& handle, bool to_change);
+  // Loads an unloaded many-to-one only if the identity map has the object.
+  void peek_many_to_one(detail::ScalarBase& handle);
 
   // Called when the last handle to an attached object goes away. True if the
   // Session keeps the object (it has unflushed changes).

@@ -284,7 +284,14 @@ void UnitOfWork::apply_links(InstanceState& child) {
   auto it = links_.find(&child);
   if (it == links_.end()) return;
   const auto& cols = child.mapper_->columns();
-  for (const auto& l : it->second) {
+  // Unlinks first: when a child left one parent for another, the new parent's
+  // key is what stays.
+  std::vector<Link> ordered;
+  for (const auto& l : it->second)
+    if (l.parent == nullptr) ordered.push_back(l);
+  for (const auto& l : it->second)
+    if (l.parent != nullptr) ordered.push_back(l);
+  for (const auto& l : ordered) {
     // Unlinking a child that is being deleted writes nothing.
     if (l.parent == nullptr && child.marked_for_delete_) continue;
     std::vector<Value> values;

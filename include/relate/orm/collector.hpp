@@ -16,6 +16,9 @@ class CycleCollector {
   static void untrack(ObjectBlock& b) noexcept;
   static std::size_t collect();
   static void collect_if_due();
+  // A Registry is going away: its objects that are still alive stop being
+  // walked (their mappers are gone).
+  static void forget(const void* registry) noexcept;
 };
 }  // namespace detail
 

@@ -119,5 +119,6 @@ namespace relate {
 struct StateAccess {
   static void forget_identity(InstanceState& st);
   static void set_mapper(InstanceState& st, const Mapper* m) { st.mapper_ = m; }
+  static void mark_relationships_changed(InstanceState& st) { st.relationships_changed_ = true; }
 };
 }  // namespace relate

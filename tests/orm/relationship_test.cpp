@@ -1,0 +1,325 @@
+// Relationships (spec sections 3, 4, 5, 7): kinds, in-memory sync, foreign keys
+// written at flush, save-update, lazy loading and memory, on both backends.
+
+#include <gtest/gtest.h>
+
+#include "support/orm_fixture.hpp"
+
+using namespace relate;
+using relate::testing::OrmTest;
+
+namespace {
+
+struct Address;
+struct Profile;
+struct User {
+  std::int64_t id = 0;
+  std::string name{};
+  Many<Address> addresses{};
+  One<Profile> profile{};
+};
+struct Address {
+  std::int64_t id = 0;
+  std::string email{};
+  std::optional<std::int64_t> user_id{};
+  One<User> user{};
+};
+struct Profile {
+  std::int64_t id = 0;
+  std::string bio{};
+  std::optional<std::int64_t> user_id{};
+  One<User> user{};
+};
+
+struct Node {
+  std::int64_t id = 0;
+  std::string name{};
+  std::optional<std::int64_t> parent_id{};
+  Many<Node> children{};
+  One<Node> parent{};
+};
+
+struct Tag;
+struct Post {
+  std::int64_t id = 0;
+  std::string title{};
+  Many<Tag> tags{};
+};
+struct Tag {
+  std::int64_t id = 0;
+  std::string label{};
+  Many<Post> posts{};
+};
+
+class RelationshipTest : public OrmTest {
+ protected:
+  void SetUp() override {
+    OrmTest::SetUp();
+    registry_.map<User>("users", [](auto& m) {
+      m.column("id", &User::id, primary_key());
+      m.column("name", &User::name);
+      m.relationship("addresses", &User::addresses,
+                     {.back_populates = "user", .order_by = {"email"}});
+      m.relationship("profile", &User::profile, {.back_populates = "user"});
+    });
+    registry_.map<Address>("addresses", [](auto& m) {
+      m.column("id", &Address::id, primary_key());
+      m.column("email", &Address::email);
+      m.column("user_id", &Address::user_id, foreign_key("users.id"));
+      m.relationship("user", &Address::user, {.back_populates = "addresses"});
+    });
+    registry_.map<Profile>("profiles", [](auto& m) {
+      m.column("id", &Profile::id, primary_key());
+      m.column("bio", &Profile::bio);
+      m.column("user_id", &Profile::user_id, foreign_key("users.id"), unique());
+      m.relationship("user", &Profile::user, {.back_populates = "profile"});
+    });
+    registry_.map<Node>("nodes", [](auto& m) {
+      m.column("id", &Node::id, primary_key());
+      m.column("name", &Node::name);
+      m.column("parent_id", &Node::parent_id, foreign_key("nodes.id"));
+      m.relationship("children", &Node::children,
+                     {.back_populates = "parent", .order_by = {"name"}});
+      m.relationship("parent", &Node::parent, {.back_populates = "children"});
+    });
+    registry_.table("post_tags",
+                    {column<std::int64_t>("post_id").primary_key().references("posts.id"),
+                     column<std::int64_t>("tag_id").primary_key().references("tags.id")});
+    registry_.map<Post>("posts", [](auto& m) {
+      m.column("id", &Post::id, primary_key());
+      m.column("title", &Post::title);
+      m.relationship("tags", &Post::tags,
+                     {.back_populates = "posts", .secondary = "post_tags", .order_by = {"label"}});
+    });
+    registry_.map<Tag>("tags", [](auto& m) {
+      m.column("id", &Tag::id, primary_key());
+      m.column("label", &Tag::label);
+      m.relationship("posts", &Tag::posts,
+                     {.back_populates = "tags", .secondary = "post_tags", .order_by = {"title"}});
+    });
+    create_schema();
+  }
+};
+RELATE_INSTANTIATE_BACKENDS(RelationshipTest);
+
+TEST_P(RelationshipTest, TransientObjectsStayInSync) {
+  auto jack = make<User>({.name = "jack"});
+  auto ed = make<User>({.name = "ed"});
+  auto a = make<Address>({.email = "a@x"});
+  jack->addresses.push_back(a);
+  EXPECT_EQ(a->user.get(), jack) << "appending sets the reverse";
+  a->user = ed;
+  EXPECT_TRUE(jack->addresses.empty()) << "setting the reverse moves it out of the old collection";
+  ASSERT_EQ(ed->addresses.size(), 1u);
+  EXPECT_EQ(ed->addresses[0], a);
+  ed->addresses.erase(ed->addresses.begin());
+  EXPECT_EQ(a->user.get(), nullptr);
+  // One-to-one from either side.
+  auto p = make<Profile>({.bio = "hi"});
+  jack->profile = p;
+  EXPECT_EQ(p->user.get(), jack);
+  p->user = ed;
+  EXPECT_EQ(ed->profile.get(), p);
+  EXPECT_EQ(jack->profile.get(), nullptr);
+  // Objects given at construction are attached too.
+  auto b = make<Address>({.email = "b@x"});
+  auto wendy = make<User>({.name = "wendy", .addresses = {b}});
+  EXPECT_EQ(b->user.get(), wendy);
+}
+
+TEST_P(RelationshipTest, AddCascadesAndForeignKeysAreWrittenAtFlush) {
+  auto s = session();
+  auto jack = make<User>({.name = "jack"});
+  jack->addresses.push_back(make<Address>({.email = "jack@google.com"}));
+  jack->addresses.push_back(make<Address>({.email = "j25@yahoo.com"}));
+  s.add(jack);
+  EXPECT_EQ(s.new_objects().size(), 3u) << "save-update cascade adds the children at once";
+  s.commit();
+  auto inserts = recorder_.starting_with("INSERT");
+  ASSERT_EQ(inserts.size(), 2u) << "users, then one batch of addresses";
+  EXPECT_NE(inserts[0].find("users"), std::string::npos);
+  auto r = rows("SELECT email, user_id FROM addresses ORDER BY email");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0][1].as_integer(), jack.get()->id);
+  EXPECT_EQ(r[1][1].as_integer(), jack.get()->id);
+  // Appending to a collection of an object in the Session adds the child at once.
+  auto c = make<Address>({.email = "c@x"});
+  jack->addresses.push_back(c);
+  EXPECT_TRUE(s.contains(c));
+}
+
+TEST_P(RelationshipTest, LazyLoadingAndTheIdentityMap) {
+  std::int64_t id = 0;
+  {
+    auto s = session();
+    auto jack = make<User>(
+        {.name = "jack",
+         .addresses = {make<Address>({.email = "b@x"}), make<Address>({.email = "a@x"})}});
+    s.add(jack);
+    s.commit();
+    id = jack->id;
+  }
+  auto s = session();
+  auto jack = s.get<User>(id);
+  recorder_.clear();
+  ASSERT_EQ(jack->addresses.size(), 2u);
+  EXPECT_EQ(recorder_.count("SELECT"), 1u) << "one SELECT for the collection";
+  EXPECT_EQ(jack->addresses[0]->email, "a@x") << "order_by";
+  recorder_.clear();
+  EXPECT_EQ(jack->addresses[0]->user.get(), jack) << "many-to-one from the identity map";
+  EXPECT_EQ(recorder_.count("SELECT"), 0u);
+  s.close();
+  auto other = s.get<User>(id);
+  s.close();
+  try {
+    (void)other->addresses.size();
+    FAIL() << "expected DetachedInstanceError";
+  } catch (const DetachedInstanceError& e) {
+    EXPECT_NE(std::string(e.what()).find("is not bound to a Session; lazy load operation of "
+                                         "attribute 'addresses' cannot proceed"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_P(RelationshipTest, RemovingAChildNullsItsForeignKey) {
+  auto s = session();
+  auto jack = make<User>({.name = "jack", .addresses = {make<Address>({.email = "a@x"})}});
+  s.add(jack);
+  s.commit();
+  auto a = jack->addresses[0];
+  jack->addresses.erase(jack->addresses.begin());
+  s.commit();
+  auto r = rows("SELECT user_id FROM addresses");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_TRUE(r[0][0].is_null()) << "the default cascade keeps the child and nulls its key";
+}
+
+TEST_P(RelationshipTest, MovingAChildIsOneUpdate) {
+  auto s = session();
+  auto jack = make<User>({.name = "jack", .addresses = {make<Address>({.email = "a@x"})}});
+  auto ed = make<User>({.name = "ed"});
+  s.add_all({jack, ed});
+  s.commit();
+  auto a = jack->addresses[0];
+  (void)ed->addresses.size();
+  recorder_.clear();
+  a->user = ed;
+  EXPECT_TRUE(jack->addresses.empty());
+  EXPECT_EQ(ed->addresses.size(), 1u);
+  s.commit();
+  EXPECT_EQ(recorder_.count("UPDATE"), 1u);
+  EXPECT_EQ(recorder_.count("DELETE"), 0u);
+  EXPECT_EQ(rows("SELECT user_id FROM addresses")[0][0].as_integer(), ed.get()->id);
+}
+
+TEST_P(RelationshipTest, DeletingAParentNullsItsChildren) {
+  auto s = session();
+  auto jack =
+      make<User>({.name = "jack",
+                  .addresses = {make<Address>({.email = "a@x"}), make<Address>({.email = "b@x"})}});
+  s.add(jack);
+  s.commit();
+  auto s2 = session();
+  auto j = s2.get<User>(jack.get()->id);
+  s2.remove(j);
+  recorder_.clear();
+  s2.commit();
+  EXPECT_EQ(recorder_.count("SELECT"), 2u)
+      << "the children (addresses, profile) are loaded to null their keys";
+  EXPECT_EQ(recorder_.count("UPDATE"), 1u) << "one batch";
+  EXPECT_EQ(count_rows("users"), 0);
+  EXPECT_EQ(count_rows("addresses"), 2);
+  EXPECT_EQ(rows("SELECT count(*) FROM addresses WHERE user_id IS NULL")[0][0].as_integer(), 2);
+}
+
+TEST_P(RelationshipTest, SelfReferentialTreeInsertsLevelByLevel) {
+  auto s = session();
+  auto root = make<Node>({.name = "root"});
+  auto a = make<Node>({.name = "a"});
+  auto b = make<Node>({.name = "b"});
+  auto a1 = make<Node>({.name = "a1"});
+  a->children.push_back(a1);  // grandchild first: order must come from the tree
+  root->children.push_back(a);
+  root->children.push_back(b);
+  s.add(a1);
+  s.add(root);
+  s.commit();
+  auto r = rows(
+      "SELECT n.name, p.name FROM nodes n LEFT JOIN nodes p ON n.parent_id = p.id "
+      "ORDER BY n.name");
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_EQ(r[0][0].as_text(), "a");
+  EXPECT_EQ(r[0][1].as_text(), "root");
+  EXPECT_EQ(r[1][1].as_text(), "a");
+  EXPECT_TRUE(r[3][1].is_null());
+  auto s2 = session();
+  auto loaded = s2.query<Node>().filter_by(&Node::name, "root").one();
+  ASSERT_EQ(loaded->children.size(), 2u);
+  EXPECT_EQ(loaded->children[0]->children[0]->name, "a1");
+  EXPECT_EQ(loaded->children[0]->children[0]->parent->parent.get(), loaded);
+}
+
+TEST_P(RelationshipTest, ManyToManyRowsFollowBothSides) {
+  auto s = session();
+  auto p1 = make<Post>({.title = "p1"});
+  auto p2 = make<Post>({.title = "p2"});
+  auto red = make<Tag>({.label = "red"});
+  auto blue = make<Tag>({.label = "blue"});
+  p1->tags.push_back(red);
+  p1->tags.push_back(blue);
+  blue->posts.push_back(p2);
+  EXPECT_EQ(red->posts.size(), 1u) << "the reverse collection follows";
+  s.add_all({p1, p2});
+  s.commit();
+  EXPECT_EQ(count_rows("post_tags"), 3) << "each link written once";
+  (void)p1->tags.size();
+  p1->tags.remove(red);
+  s.commit();
+  EXPECT_EQ(count_rows("post_tags"), 2);
+  auto s2 = session();
+  auto b = s2.query<Tag>().filter_by(&Tag::label, "blue").one();
+  ASSERT_EQ(b->posts.size(), 2u);
+  EXPECT_EQ(b->posts[0]->title, "p1");
+  s2.remove(b);
+  s2.commit();
+  EXPECT_EQ(count_rows("post_tags"), 0) << "rows of a deleted object go with it";
+  EXPECT_EQ(count_rows("posts"), 2);
+}
+
+TEST_P(RelationshipTest, TransientGraphsAreReclaimed) {
+  collect_cycles();
+  const auto before = live_objects();
+  {
+    auto jack = make<User>({.name = "jack"});
+    for (int i = 0; i < 10; ++i) jack->addresses.push_back(make<Address>({.email = "x"}));
+    auto root = make<Node>({.name = "r"});
+    root->children.push_back(make<Node>({.name = "c"}));
+    auto p = make<Post>({.title = "p"});
+    p->tags.push_back(make<Tag>({.label = "t"}));
+  }
+  EXPECT_GT(live_objects(), before) << "the graphs keep themselves alive";
+  collect_cycles();
+  EXPECT_EQ(live_objects(), before);
+}
+
+TEST_P(RelationshipTest, LoadedAndDetachedGraphsAreReclaimed) {
+  {
+    auto s = session();
+    auto jack = make<User>({.name = "jack", .addresses = {make<Address>({.email = "a"})}});
+    s.add(jack);
+    s.commit();
+  }
+  collect_cycles();
+  const auto before = live_objects();
+  {
+    auto s = session();
+    auto u = s.query<User>().one();
+    (void)u->addresses[0]->user->name;
+    s.close();  // u is now a detached graph
+  }
+  collect_cycles();
+  EXPECT_EQ(live_objects(), before);
+}
+
+}  // namespace
