@@ -394,6 +394,15 @@ void check_single_parent(const Relationship& r, ObjectBlock* owner, ObjectBlock*
                          " attribute, and is only allowed a single parent.");
 }
 
+// DESIGN 4.4: a pending object that loses its owner through a delete-orphan
+// relationship is never inserted.
+void forget_pending_orphan(const Relationship& r, ObjectBlock* child) {
+  if (!r.cascade().has(Cascade::delete_orphan)) return;
+  InstanceState& c = child->state();
+  if (c.session() != nullptr && !c.has_identity() && c.has_parent(&r) == false)
+    c.session()->expunge_pending_orphan(c);
+}
+
 bool contains(const std::vector<Object>& v, ObjectBlock* b) {
   return std::any_of(v.begin(), v.end(), [b](const Object& o) { return o.block() == b; });
 }
@@ -536,6 +545,7 @@ bool CollectionBase::remove(ObjectBlock* child) {
     record_removed(*this, child);
     child->state().set_parent(rel_, owner_, false);
     echo_unlink(*rel_, owner_, child);
+    forget_pending_orphan(*rel_, child);
   }
   note_change(owner_);
   return true;
@@ -586,6 +596,7 @@ void ScalarBase::assign(ObjectBlock* value) {
     if (old != nullptr) {
       old->state().set_parent(&r, owner_, false);
       echo_unlink(r, owner_, old);
+      forget_pending_orphan(r, old);
     }
     if (value != nullptr) {
       value->state().set_parent(&r, owner_, true);

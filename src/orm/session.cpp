@@ -245,8 +245,85 @@ void SessionImpl::remove(InstanceState& st) {
   // Removing an object whose DELETE was already flushed issues it again; the
   // row count check then warns (spec 5.7).
   st.marked_for_delete_ = true;
+  st.deleted_by_cascade_ = false;
   marked_deleted_.insert(&st);
   hold(st);
+  std::vector<InstanceState*> visited;
+  cascade_delete(st, visited);
+}
+
+void SessionImpl::cascade_delete(InstanceState& st, std::vector<InstanceState*>& visited) {
+  if (std::find(visited.begin(), visited.end(), &st) != visited.end()) return;
+  visited.push_back(&st);
+  for (const auto& r : st.mapper_->relationships()) {
+    if (!r->cascade().has(Cascade::remove) || r->options().viewonly) continue;
+    detail::RelationshipHandle& h = r->handle(st.block_->object());
+    if (!h.is_loaded()) {
+      if (r->options().passive_deletes || !st.has_identity_) continue;
+      load_relationship(h, true);  // lazy="raise" does not stop the unit of work
+    }
+    std::vector<Object> children;
+    h.for_each([&](detail::ObjectBlock* b) { children.emplace_back(b); });
+    for (const auto& o : children) {
+      InstanceState& c = o.block()->state();
+      if (c.session_ != this) continue;
+      if (!c.has_identity_) {
+        // DESIGN 4.4: not inserted and then deleted, just forgotten.
+        expunge_pending_orphan(c);
+        continue;
+      }
+      if (!c.marked_for_delete_ && !c.deleted_) {
+        c.marked_for_delete_ = true;
+        c.deleted_by_cascade_ = true;
+        marked_deleted_.insert(&c);
+        hold(c);
+      }
+      cascade_delete(c, visited);
+    }
+  }
+}
+
+void SessionImpl::expunge_pending_orphan(InstanceState& st) {
+  if (st.session_ != this || st.has_identity_) return;
+  Object keep(st.block_);
+  std::vector<Object> below;
+  for (const auto& r : st.mapper_->relationships()) {
+    if (!r->cascade().has(Cascade::delete_orphan) && !r->cascade().has(Cascade::expunge)) continue;
+    r->handle(st.block_->object()).for_each([&](detail::ObjectBlock* b) { below.emplace_back(b); });
+  }
+  detach(st, false);
+  for (const auto& o : below) expunge_pending_orphan(o.block()->state());
+}
+
+void SessionImpl::expunge_cascade(InstanceState& st, std::vector<InstanceState*>& visited) {
+  if (std::find(visited.begin(), visited.end(), &st) != visited.end()) return;
+  visited.push_back(&st);
+  std::vector<Object> below;
+  for (const auto& r : st.mapper_->relationships()) {
+    if (!r->cascade().has(Cascade::expunge)) continue;
+    r->handle(st.block_->object()).for_each([&](detail::ObjectBlock* b) { below.emplace_back(b); });
+  }
+  for (const auto& o : below)
+    if (o.block()->state().session_ == this) expunge_cascade(o.block()->state(), visited);
+}
+
+void SessionImpl::expire_cascade(InstanceState& st, std::vector<InstanceState*>& visited) {
+  if (std::find(visited.begin(), visited.end(), &st) != visited.end()) return;
+  visited.push_back(&st);
+  for (const auto& r : st.mapper_->relationships()) {
+    if (!r->cascade().has(Cascade::refresh_expire)) continue;
+    std::vector<Object> below;
+    r->handle(st.block_->object()).for_each([&](detail::ObjectBlock* b) { below.emplace_back(b); });
+    for (const auto& o : below) {
+      InstanceState& c = o.block()->state();
+      if (c.session_ != this) continue;
+      if (!c.has_identity_) {  // pending: skipped, unless the relationship owns it
+        if (r->cascade().has(Cascade::delete_orphan)) expunge_pending_orphan(c);
+        continue;
+      }
+      expire_cascade(c, visited);
+    }
+  }
 }
 
 void SessionImpl::detach(InstanceState& st, bool forget_identity) {
@@ -274,7 +351,13 @@ void SessionImpl::detach(InstanceState& st, bool forget_identity) {
 void SessionImpl::expunge(InstanceState& st) {
   if (st.session_ != this)
     throw InvalidRequest("Instance '" + describe(st) + "' is not present in this Session");
-  detach(st, false);
+  // Loaded objects along expunge relationships leave with it (spec 1.3.4).
+  std::vector<InstanceState*> visited;
+  expunge_cascade(st, visited);
+  std::vector<Object> keep;
+  for (auto* v : visited) keep.emplace_back(v->block_);
+  for (auto* v : visited)
+    if (v->session_ == this) detach(*v, false);
 }
 
 void SessionImpl::expunge_all() {
@@ -306,6 +389,19 @@ void SessionImpl::make_transient(InstanceState& st) {
 void SessionImpl::expire(InstanceState& st, const std::vector<std::size_t>& columns) {
   if (st.session_ != this || !st.has_identity_ || st.deleted_)
     throw InvalidRequest("Instance '" + describe(st) + "' is not persistent within this Session");
+  if (!columns.empty()) {  // named attributes do not cascade (spec 1.3.3)
+    expire_one(st, columns);
+    return;
+  }
+  std::vector<InstanceState*> visited;
+  expire_cascade(st, visited);
+  std::vector<Object> keep;
+  for (auto* v : visited) keep.emplace_back(v->block_);
+  for (auto* v : visited)
+    if (v->session_ == this && v->has_identity_) expire_one(*v, {});
+}
+
+void SessionImpl::expire_one(InstanceState& st, const std::vector<std::size_t>& columns) {
   auto mark = [&](std::size_t i) {
     if (!st.expired_[i]) {
       st.expired_[i] = true;
@@ -321,7 +417,7 @@ void SessionImpl::expire(InstanceState& st, const std::vector<std::size_t>& colu
 }
 
 void SessionImpl::expire_all() {
-  for (auto& [k, st] : identity_map_) expire(*st, {});
+  for (auto& [k, st] : identity_map_) expire_one(*st, {});
 }
 
 void SessionImpl::load_expired(InstanceState& st) {
@@ -339,6 +435,7 @@ void SessionImpl::refresh(InstanceState& st) {
   if (st.session_ != this || !st.has_identity_ || st.deleted_)
     throw InvalidRequest("Instance '" + describe(st) + "' is not persistent within this Session");
   autoflush();
+  expire(st, {});  // with the refresh-expire cascade; only st is reloaded
   if (!load_into(st, false))
     throw InvalidRequest("Could not refresh instance '" + describe(st) + "': its row is gone");
 }

@@ -49,9 +49,18 @@ class SessionImpl {
   void add_with_cascade(InstanceState& st, std::vector<InstanceState*>& visited);
   void add_one(InstanceState& st);
   void remove(InstanceState& st);
+  // The delete cascade from one object (spec 1.3.5): children along `delete`
+  // relationships are marked too, loading unloaded ones unless passive_deletes.
+  void cascade_delete(InstanceState& st, std::vector<InstanceState*>& visited);
+  // A pending object that became an orphan leaves the Session at once, with the
+  // pending objects below it along delete-orphan relationships (DESIGN 4.4).
+  void expunge_pending_orphan(InstanceState& st);
   void expunge(InstanceState& st);
+  void expunge_cascade(InstanceState& st, std::vector<InstanceState*>& visited);
+  void expire_cascade(InstanceState& st, std::vector<InstanceState*>& visited);
   void expunge_all();
   void expire(InstanceState& st, const std::vector<std::size_t>& columns);
+  void expire_one(InstanceState& st, const std::vector<std::size_t>& columns);
   void expire_all();
   void refresh(InstanceState& st);
   detail::ObjectBlock* get(const Mapper& mapper, std::vector<Value> key);

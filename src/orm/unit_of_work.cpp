@@ -82,6 +82,8 @@ class UnitOfWork {
     bool add;
   };
 
+  void resolve_deletes();
+  bool is_orphan(const InstanceState& st) const;
   void collect();
   void plan_links(InstanceState& owner);
   void apply_links(InstanceState& child);
@@ -96,6 +98,7 @@ class UnitOfWork {
   void execute_inserts(const Mapper& m, std::vector<Insert>& rows);
   void execute_updates(const Mapper& m, std::vector<Update>& rows);
   void execute_deletes(const Mapper& m, std::vector<InstanceState*>& rows);
+  void delete_batch(const Mapper& m, std::vector<InstanceState*>& rows);
   void finalize();
   void undo() noexcept;
 
@@ -163,7 +166,55 @@ UnitOfWork::Update UnitOfWork::make_update(InstanceState& st, std::vector<std::s
   return u;
 }
 
+bool UnitOfWork::is_orphan(const InstanceState& st) const {
+  for (const Mapper* m : s_.registry_.mappers())
+    for (const auto& r : m->relationships())
+      if (r->cascade().has(Cascade::delete_orphan) && &r->target() == st.mapper_ &&
+          st.has_parent(r.get()) == false)
+        return true;
+  return false;
+}
+
+// What this flush deletes (spec 1.3.5, 3.3; DESIGN 4.3): the objects removed with
+// remove(), persistent orphans, and everything their delete cascades reach in
+// memory now. An object that a delete cascade marked earlier but that is no
+// longer reached (it was re-parented) is not deleted after all.
+void UnitOfWork::resolve_deletes() {
+  std::vector<Object> keep;
+  std::vector<InstanceState*> roots;
+  for (auto* st : s_.marked_deleted_)
+    if (!st->deleted_by_cascade_) roots.push_back(st);
+  for (auto& [k, st] : s_.identity_map_)
+    if (!st->marked_for_delete_ && is_orphan(*st)) roots.push_back(st);
+  std::vector<InstanceState*> pending_orphans;
+  for (auto& [o, st] : s_.pending_)
+    if (is_orphan(*st)) pending_orphans.push_back(st);
+  for (auto* st : pending_orphans) {
+    keep.emplace_back(st->block_);
+    s_.expunge_pending_orphan(*st);
+  }
+  std::vector<InstanceState*> reached;
+  for (auto* st : roots) {
+    keep.emplace_back(st->block_);
+    if (!st->marked_for_delete_) {
+      st->marked_for_delete_ = true;
+      s_.marked_deleted_.insert(st);
+      s_.hold(*st);
+    }
+    s_.cascade_delete(*st, reached);
+  }
+  for (auto* st :
+       std::vector<InstanceState*>(s_.marked_deleted_.begin(), s_.marked_deleted_.end())) {
+    if (!st->deleted_by_cascade_ || std::find(reached.begin(), reached.end(), st) != reached.end())
+      continue;
+    st->marked_for_delete_ = false;
+    st->deleted_by_cascade_ = false;
+    s_.marked_deleted_.erase(st);
+  }
+}
+
 void UnitOfWork::collect() {
+  resolve_deletes();
   // A pending object with the identity of one marked for delete becomes an
   // UPDATE of that row (row switch, spec 5.6).
   std::unordered_map<IdentityKey, InstanceState*, IdentityKeyHash> deleted_by_key;
@@ -630,11 +681,49 @@ void UnitOfWork::execute_updates(const Mapper& m, std::vector<Update>& rows) {
   }
 }
 
-void UnitOfWork::execute_deletes(const Mapper& m, std::vector<InstanceState*>& rows) {
-  Connection& conn = s_.connection();
-  std::sort(rows.begin(), rows.end(), [](const InstanceState* a, const InstanceState* b) {
+void UnitOfWork::execute_deletes(const Mapper& m, std::vector<InstanceState*>& all_rows) {
+  std::sort(all_rows.begin(), all_rows.end(), [](const InstanceState* a, const InstanceState* b) {
     return key_less(a->identity(), b->identity());
   });
+  // In a self-referential table, rows go before the rows they refer to
+  // (deepest first, spec 5.4); each level is one batch.
+  std::vector<const Relationship*> self;
+  for (const auto& r : m.relationships())
+    if (r->direction() == Direction::many_to_one && &r->target() == &m) self.push_back(r.get());
+  if (self.empty()) {
+    delete_batch(m, all_rows);
+    return;
+  }
+  std::vector<InstanceState*> remaining = all_rows;
+  while (!remaining.empty()) {
+    std::vector<InstanceState*> level, later;
+    for (auto* st : remaining) {
+      bool referenced = false;
+      for (auto* other : remaining) {
+        if (other == st) continue;
+        for (const Relationship* r : self) {
+          bool points = true;
+          for (const auto& p : r->pairs())
+            points = points && other->committed_.size() > p.child_column &&
+                     st->identity_.size() > 0 &&
+                     other->committed_[p.child_column] == st->committed_.at(p.parent_column);
+          if (points) referenced = true;
+        }
+      }
+      (referenced ? later : level).push_back(st);
+    }
+    if (level.empty())
+      throw CircularDependencyError(
+          "Circular dependency detected among " + m.class_name() +
+          " rows being deleted that reference each other; set post_update = true on " +
+          self.front()->describe());
+    delete_batch(m, level);
+    remaining = std::move(later);
+  }
+}
+
+void UnitOfWork::delete_batch(const Mapper& m, std::vector<InstanceState*>& rows) {
+  Connection& conn = s_.connection();
   auto stmt_builder = delete_from(m.table());
   for (auto k : m.primary_key())
     stmt_builder = stmt_builder.where(Expr(m.columns()[k]->column()) ==

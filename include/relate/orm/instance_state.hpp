@@ -103,6 +103,7 @@ class InstanceState {
   bool touched_ = false;            // accessed through a handle since the last snapshot
   bool held_strongly_ = false;      // the Session owns a reference
   bool relationships_changed_ = false;
+  bool deleted_by_cascade_ = false;  // marked through a delete cascade, not remove()
   struct ParentLink {
     const Relationship* relationship;
     const void* parent;
