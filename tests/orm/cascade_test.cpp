@@ -1,0 +1,301 @@
+// Cascades (spec sections 1 to 3, DESIGN 4.3-4.5), on both backends.
+
+#include <gtest/gtest.h>
+
+#include "support/orm_fixture.hpp"
+
+using namespace relate;
+using relate::testing::OrmTest;
+
+namespace {
+
+struct Child;
+struct Parent {
+  std::int64_t id = 0;
+  std::string name{};
+  Many<Child> children{};
+};
+struct GrandChild;
+struct Child {
+  std::int64_t id = 0;
+  std::string name{};
+  std::optional<std::int64_t> parent_id{};
+  One<Parent> parent{};
+  Many<GrandChild> grandchildren{};
+};
+struct GrandChild {
+  std::int64_t id = 0;
+  std::string name{};
+  std::optional<std::int64_t> child_id{};
+  One<Child> child{};
+};
+
+struct Mapping {
+  const char* cascade = "save-update, merge";
+  bool passive_deletes = false;
+  bool passive_deletes_all = false;
+  ReferentialAction on_delete = ReferentialAction::no_action;
+  bool not_null = false;
+};
+
+class CascadeTest : public OrmTest {
+ protected:
+  void map(Mapping m) {
+    registry_.map<Parent>("parents", [m](auto& b) {
+      b.column("id", &Parent::id, primary_key());
+      b.column("name", &Parent::name);
+      b.relationship("children", &Parent::children,
+                     {.back_populates = "parent",
+                      .cascade = m.cascade,
+                      .order_by = {"name"},
+                      .passive_deletes = m.passive_deletes,
+                      .passive_deletes_all = m.passive_deletes_all});
+    });
+    registry_.map<Child>("children", [m](auto& b) {
+      b.column("id", &Child::id, primary_key());
+      b.column("name", &Child::name);
+      auto& fk = b.column("parent_id", &Child::parent_id, foreign_key("parents.id", m.on_delete));
+      if (m.not_null) fk.not_null();
+      b.relationship("parent", &Child::parent, {.back_populates = "children"});
+      b.relationship("grandchildren", &Child::grandchildren,
+                     {.back_populates = "child", .cascade = m.cascade, .order_by = {"name"}});
+    });
+    registry_.map<GrandChild>("grandchildren", [m](auto& b) {
+      b.column("id", &GrandChild::id, primary_key());
+      b.column("name", &GrandChild::name);
+      b.column("child_id", &GrandChild::child_id, foreign_key("children.id", m.on_delete));
+      b.relationship("child", &GrandChild::child, {.back_populates = "grandchildren"});
+    });
+    create_schema();
+  }
+
+  // p1 with children c1, c2; c1 with grandchild g1.
+  std::int64_t seed() {
+    auto s = session();
+    auto c1 = make<Child>({.name = "c1"});
+    c1->grandchildren.push_back(make<GrandChild>({.name = "g1"}));
+    auto p1 = make<Parent>({.name = "p1"});
+    p1->children.push_back(c1);
+    p1->children.push_back(make<Child>({.name = "c2"}));
+    s.add(p1);
+    s.add(c1);
+    for (const auto& g : c1->grandchildren) s.add(g);
+    s.commit();
+    recorder_.clear();
+    return p1->id;
+  }
+};
+RELATE_INSTANTIATE_BACKENDS(CascadeTest);
+
+TEST_P(CascadeTest, UsersAndAddressesTutorialSequence) {
+  map({.cascade = "all, delete, delete-orphan"});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  recorder_.clear();
+  p->children.erase(p->children.begin() + 1);  // the lazy load fires; c2 is an orphan
+  EXPECT_EQ(recorder_.count("SELECT"), 1u);
+  EXPECT_EQ(s.query<Child>().filter(col(&Child::name).in({"c1", "c2"})).count(), 1)
+      << "autoflush deleted the orphan";
+  s.remove(p);
+  EXPECT_EQ(s.query<Parent>().filter_by(&Parent::name, "p1").count(), 0);
+  EXPECT_EQ(s.query<Child>().count(), 0);
+  EXPECT_EQ(s.query<GrandChild>().count(), 0) << "three levels";
+  s.commit();
+  // Deepest rows first.
+  auto deletes = recorder_.starting_with("DELETE");
+  EXPECT_EQ(count_rows("parents") + count_rows("children") + count_rows("grandchildren"), 0);
+  ASSERT_GE(deletes.size(), 3u);
+  EXPECT_NE(deletes[deletes.size() - 3].find("grandchildren"), std::string::npos);
+  EXPECT_NE(deletes[deletes.size() - 2].find("children"), std::string::npos);
+  EXPECT_NE(deletes.back().find("parents"), std::string::npos);
+}
+
+TEST_P(CascadeTest, DeleteIsDecidedAtRemoveLoadingChildren) {
+  map({.cascade = "all"});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  recorder_.clear();
+  s.remove(p);
+  EXPECT_GE(recorder_.count("SELECT"), 1u) << "children are loaded at remove()";
+  EXPECT_EQ(s.deleted_objects().size(), 4u) << "parent, two children, one grandchild";
+  s.commit();
+  EXPECT_EQ(count_rows("children"), 0);
+  EXPECT_EQ(recorder_.count("UPDATE"), 0u) << "deleted, not nulled";
+}
+
+TEST_P(CascadeTest, ReparentingAfterRemoveCancelsTheCascadedDelete) {  // DESIGN 4.3
+  map({.cascade = "all"});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  auto other = make<Parent>({.name = "p2"});
+  s.add(other);
+  s.remove(p);
+  auto c2 = p->children[1];
+  other->children.push_back(c2);
+  s.commit();
+  EXPECT_EQ(count_rows("children"), 1);
+  EXPECT_EQ(rows("SELECT c.name, p.name FROM children c JOIN parents p ON c.parent_id = p.id")
+                .at(0)
+                .at(1)
+                .as_text(),
+            "p2");
+  s.commit();  // a second flush does not delete it either (unlike SQLAlchemy's DC-5)
+  EXPECT_EQ(count_rows("children"), 1);
+}
+
+TEST_P(CascadeTest, ChildAttachedAfterRemoveIsDeletedToo) {
+  map({.cascade = "all"});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  s.remove(p);
+  auto late = make<Child>({.name = "late"});
+  s.add(late);
+  s.flush();
+  EXPECT_EQ(state_of(late), ObjectState::persistent);
+  (void)p->children.size();
+  s.commit();
+  EXPECT_EQ(count_rows("parents"), 0);
+}
+
+TEST_P(CascadeTest, PersistentOrphanIsDeletedWithItsOwnCascade) {
+  map({.cascade = "all, delete-orphan"});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  auto c1 = p->children[0];
+  p->children.remove(c1);
+  EXPECT_TRUE(s.deleted_objects().empty()) << "orphans are found at flush, not before";
+  s.flush();
+  EXPECT_EQ(state_of(c1), ObjectState::deleted);
+  s.commit();
+  EXPECT_EQ(count_rows("children"), 1);
+  EXPECT_EQ(count_rows("grandchildren"), 0) << "the orphan's own delete cascade";
+}
+
+TEST_P(CascadeTest, MovingAChildBetweenParentsNeverDeletesIt) {  // DESIGN 4.5
+  map({.cascade = "all, delete-orphan"});
+  const auto id = seed();
+  for (int order = 0; order < 2; ++order) {
+    auto s = session();
+    auto p = s.get<Parent>(id);
+    auto other = s.query<Parent>().filter_by(&Parent::name, "other").one_or_none();
+    if (!other) {
+      other = make<Parent>({.name = "other"});
+      s.add(other);
+    }
+    auto c = order == 0 ? p->children[0] : other->children[0];
+    auto from = order == 0 ? p : other;
+    auto to = order == 0 ? other : p;
+    if (order == 0) {
+      from->children.remove(c);  // remove first, then append
+      to->children.push_back(c);
+    } else {
+      to->children.push_back(c);  // append first, then remove from the old one
+      from->children.remove(c);
+    }
+    s.commit();
+    EXPECT_EQ(count_rows("children"), 2) << "order " << order;
+    EXPECT_EQ(count_rows("grandchildren"), 1) << "order " << order;
+  }
+}
+
+TEST_P(CascadeTest, PendingOrphanIsExpungedAtOnceWithItsSubtree) {  // DESIGN 4.4
+  map({.cascade = "all, delete-orphan"});
+  auto s = session();
+  auto p = make<Parent>({.name = "p"});
+  auto c = make<Child>({.name = "c"});
+  auto g = make<GrandChild>({.name = "g"});
+  c->grandchildren.push_back(g);
+  p->children.push_back(c);
+  s.add(p);
+  EXPECT_EQ(s.new_objects().size(), 3u);
+  p->children.remove(c);
+  EXPECT_EQ(state_of(c), ObjectState::transient);
+  EXPECT_EQ(state_of(g), ObjectState::transient);
+  s.commit();
+  EXPECT_EQ(count_rows("children"), 0);
+  EXPECT_EQ(count_rows("grandchildren"), 0);
+}
+
+TEST_P(CascadeTest, DefaultNullsChildrenButNotNullKeyFailsAndNothingChanges) {
+  map({.not_null = true});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  s.remove(p);
+  EXPECT_THROW(s.flush(), IntegrityError);
+  EXPECT_EQ(count_rows("parents"), 1);
+  EXPECT_EQ(count_rows("children"), 2);
+  EXPECT_EQ(s.deleted_objects().size(), 1u) << "the delete stays marked (DESIGN 4.1)";
+  EXPECT_EQ(p->children[0]->parent_id, id) << "the nulled key is restored in memory";
+}
+
+TEST_P(CascadeTest, PassiveDeletesLeaveUnloadedChildrenToTheDatabase) {
+  map({.cascade = "all", .passive_deletes = true, .on_delete = ReferentialAction::cascade});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  recorder_.clear();
+  s.remove(p);
+  s.commit();
+  EXPECT_EQ(recorder_.count("SELECT"), 0u) << "children are not loaded";
+  EXPECT_EQ(recorder_.count("DELETE"), 1u) << "only the parent";
+  EXPECT_EQ(count_rows("children"), 0) << "ON DELETE CASCADE removed them";
+}
+
+TEST_P(CascadeTest, PassiveDeletesAllNeverNulls) {
+  map({.passive_deletes_all = true, .on_delete = ReferentialAction::set_null});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  (void)p->children.size();  // loaded, and still left alone
+  recorder_.clear();
+  s.remove(p);
+  s.commit();
+  EXPECT_EQ(recorder_.count("UPDATE"), 0u);
+  EXPECT_EQ(rows("SELECT count(*) FROM children WHERE parent_id IS NULL")[0][0].as_integer(), 2)
+      << "the database's SET NULL did it";
+}
+
+TEST_P(CascadeTest, ExpungeAndExpireCascade) {
+  map({.cascade = "all"});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  auto c1 = p->children[0];
+  (void)c1->name;
+  c1->name = "unflushed";
+  s.expire(p);
+  EXPECT_EQ(c1->name, "c1") << "refresh-expire reached the loaded child";
+  auto c = p->children[0];
+  s.expunge(p);
+  EXPECT_EQ(state_of(p), ObjectState::detached);
+  EXPECT_EQ(state_of(c), ObjectState::detached) << "expunge reached the loaded child";
+}
+
+TEST(CascadeParse, FollowsSqlalchemysRules) {
+  EXPECT_EQ(Cascade::parse("all"), Cascade(Cascade::all));
+  EXPECT_FALSE(Cascade::parse("all").has(Cascade::delete_orphan));
+  EXPECT_TRUE(Cascade::parse("all, delete-orphan").has(Cascade::delete_orphan));
+  EXPECT_EQ(Cascade::parse("all, none"), Cascade(Cascade::none));
+  EXPECT_EQ(Cascade::parse(""), Cascade(Cascade::none));
+  EXPECT_EQ(Cascade::parse("save-update,merge"), Cascade());
+  EXPECT_EQ(Cascade().to_string(), "save-update, merge");
+  try {
+    (void)Cascade::parse("bogus, delete, wrong");
+    FAIL();
+  } catch (const ConfigurationError& e) {
+    EXPECT_EQ(std::string(e.what()).substr(0, 46),
+              "Invalid cascade option(s): 'bogus', 'wrong'; t");
+  }
+  EXPECT_THROW((void)Cascade::parse("ALL"), ConfigurationError);
+  EXPECT_THROW((void)Cascade::parse(" all ,delete-orphan "), ConfigurationError);
+  EXPECT_EQ(CascadeSpec(Cascade::all | Cascade::delete_orphan).resolve().bits(),
+            Cascade::parse("all, delete-orphan").bits());
+}
+
+}  // namespace
