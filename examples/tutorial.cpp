@@ -1,8 +1,12 @@
-// The main example: relate's Core layer on an in-memory SQLite database with
-// SQL echo on. Tables are declared once, created, filled with bound parameters,
-// queried, and a transaction is rolled back without a trace.
+// The users-and-addresses tutorial (SQLAlchemy's ORM tutorial, in C++).
 //
-// Run it with ./scripts/example (or pass another URL: ./scripts/example postgresql:///db).
+// Five users; jack (primary key 5) has two addresses. User.addresses carries the
+// cascade "all, delete, delete-orphan": erasing an address from jack's collection
+// deletes it at the next flush, and removing jack deletes his addresses too.
+// Echo is on, so every statement is printed.
+//
+// Run it with ./scripts/example (in-memory SQLite), or give a URL:
+//   ./build/example/examples/tutorial postgresql:///mydb
 
 #include <cstdint>
 #include <iostream>
@@ -11,60 +15,53 @@
 
 #include <relate/relate.hpp>
 
+#include "tutorial_model.hpp"
+
+using tutorial::Address;
+using tutorial::User;
+
 int main(int argc, char** argv) try {
-  const std::string url = argc > 1 ? argv[1] : "sqlite://";
-  auto engine = relate::create_engine(url, {.echo = true});
+  relate::Registry registry;
+  tutorial::map(registry);
 
-  relate::MetaData metadata;
-  auto& users = metadata.table("users", {
-                                            relate::column<std::int64_t>("id").primary_key(),
-                                            relate::column<std::string>("name").unique(),
-                                            relate::column<std::optional<std::string>>("fullname"),
-                                        });
-  auto& addresses =
-      metadata.table("addresses", {
-                                      relate::column<std::int64_t>("id").primary_key(),
-                                      relate::column<std::string>("email_address"),
-                                      relate::column<std::int64_t>("user_id").references(
-                                          "users.id", relate::ReferentialAction::cascade),
-                                  });
-
-  relate::create_all(engine, metadata);
-  auto conn = engine.connect();
+  auto engine = relate::create_engine(argc > 1 ? argv[1] : "sqlite://", {.echo = true});
+  registry.drop_all(engine);
+  registry.create_all(engine);
 
   {
-    auto tx = conn.begin();
-    auto jack = conn.execute(relate::insert(users)
-                                 .values({{"name", "jack"}, {"fullname", "Jack Bean"}})
-                                 .returning({users.c("id")}))
-                    .scalar<std::int64_t>();
-    // One statement, many parameter sets.
-    std::vector<std::vector<relate::Value>> rows{{"jack@google.com", jack},
-                                                 {"j25@yahoo.com", jack}};
-    conn.execute_many(relate::insert(addresses).bind_columns({"email_address", "user_id"}), rows);
-    tx.commit();
+    relate::Session session(engine, registry);
+    session.add_all({
+        relate::make<User>({.name = "ed", .fullname = "Ed Jones", .nickname = "eddie"}),
+        relate::make<User>({.name = "wendy", .fullname = "Wendy Williams", .nickname = "windy"}),
+        relate::make<User>({.name = "mary", .fullname = "Mary Contrary", .nickname = "mary"}),
+        relate::make<User>({.name = "fred", .fullname = "Fred Flintstone", .nickname = "freddy"}),
+    });
+    auto jack = relate::make<User>(
+        {.id = 5, .name = "jack", .fullname = "Jack Bean", .nickname = "gjffdd"});
+    jack->addresses = {relate::make<Address>({.email_address = "jack@google.com"}),
+                       relate::make<Address>({.email_address = "j25@yahoo.com"})};
+    session.add(jack);
+    session.commit();
   }
 
-  auto result = conn.execute(
-      relate::select({users.c("name"), addresses.c("email_address")})
-          .from(relate::join(users, addresses, users.c("id") == addresses.c("user_id")))
-          .where(addresses.c("email_address").like("%@google.com"))
-          .order_by({addresses.c("email_address")}));
-  for (const auto& row : result)
-    std::cout << row.get<std::string>("name") << " <" << row.get<std::string>("email_address")
-              << ">\n";
+  relate::Session session(engine, registry);
+  const auto jacks_emails =
+      relate::col(&Address::email_address).in({"jack@google.com", "j25@yahoo.com"});
 
-  {
-    auto tx = conn.begin();
-    conn.execute(relate::delete_from(addresses));
-    auto left =
-        conn.execute(relate::select({relate::count()}).from(addresses)).scalar<std::int64_t>();
-    std::cout << "inside the transaction: " << left << " addresses\n";
-  }  // not committed: rolled back here
+  auto jack = session.get<User>(5);
+  // The lazy load of jack's addresses fires here; the second one is now an orphan.
+  jack->addresses.erase(jack->addresses.begin() + 1);
+  // The query autoflushes first: the orphan is deleted.
+  const auto after_erase = session.query<Address>().filter(jacks_emails).count();
+  std::cout << "addresses left among jack's two: " << after_erase << '\n';
 
-  auto kept =
-      conn.execute(relate::select({relate::count()}).from(addresses)).scalar<std::int64_t>();
-  std::cout << "after the rollback: " << kept << " addresses\n";
+  session.remove(jack);  // SQLAlchemy's session.delete(jack)
+  const auto jacks = session.query<User>().filter_by(&User::name, "jack").count();
+  const auto addresses = session.query<Address>().filter(jacks_emails).count();
+  std::cout << "users named jack: " << jacks << '\n'
+            << "addresses left among jack's two: " << addresses << '\n';
+  session.commit();
+  session.close();
   return 0;
 } catch (const relate::Error& e) {
   std::cerr << "error: " << e.what() << '\n';
