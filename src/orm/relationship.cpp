@@ -12,6 +12,7 @@
 #include "orm/handle_access.hpp"
 #include "orm/mapping_table.hpp"
 #include "orm/session_impl.hpp"
+#include "relate/core/warning.hpp"
 #include "relate/orm/collector.hpp"
 #include "relate/orm/handles.hpp"
 #include "relate/orm/registry.hpp"
@@ -271,6 +272,44 @@ void Registry::resolve_relationships() {
                                  std::string(to_string(r.direction_)) +
                                  "); a reverse must be the other end of the foreign key");
       r.reverse_ = rev;
+    }
+  }
+  // DESIGN 4.8: a cascade that disagrees with the foreign key's ON DELETE rule
+  // (the trap rows of spec 2.4) is reported now, not discovered in production.
+  for (auto& mp : mappers_) {
+    for (auto& rp : mp->relationships_) {
+      const Relationship& r = *rp;
+      if (r.direction() != Direction::one_to_many || r.options().viewonly || r.pairs().empty())
+        continue;
+      const Column& fk_col = r.target().columns()[r.pairs().front().child_column]->column();
+      if (!fk_col.foreign_key()) continue;
+      const ReferentialAction on_delete = fk_col.foreign_key()->on_delete();
+      const bool deletes = r.cascade().has(Cascade::remove);
+      const bool passive = r.options().passive_deletes || r.options().passive_deletes_all;
+      const std::string where = r.describe() + " (foreign key " + r.target().table_name() + "." +
+                                fk_col.name() + " ON DELETE " + std::string(to_string(on_delete)) +
+                                ")";
+      if (on_delete == ReferentialAction::cascade && !deletes)
+        warn("cascade-mismatch",
+             where +
+                 ": the database deletes the children, but the relationship has no 'delete' "
+                 "cascade, so children loaded in memory are nulled instead; add cascade "
+                 "\"all\" with passive_deletes = true");
+      else if (on_delete == ReferentialAction::cascade && !passive)
+        warn("cascade-mismatch", where +
+                                     ": the ORM loads and deletes the children itself; set "
+                                     "passive_deletes = true to let the database do it");
+      else if (on_delete == ReferentialAction::set_null && deletes)
+        warn("cascade-mismatch", where +
+                                     ": the database keeps the children (SET NULL) but the "
+                                     "relationship deletes them; remove 'delete' from the "
+                                     "cascade or use ON DELETE CASCADE");
+      else if (passive && (on_delete == ReferentialAction::no_action ||
+                           on_delete == ReferentialAction::restrict))
+        warn("cascade-mismatch", where +
+                                     ": passive_deletes leaves unloaded children to the "
+                                     "database, but the foreign key has no ON DELETE rule, "
+                                     "so deleting a parent with children will fail");
     }
   }
   // DESIGN 4.6: two relationships writing the same columns must be each other's reverse.

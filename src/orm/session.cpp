@@ -489,13 +489,25 @@ detail::ObjectBlock* SessionImpl::get(const Mapper& mapper, std::vector<Value> k
 }
 
 detail::ObjectBlock* SessionImpl::merge(detail::ObjectBlock* source, bool load) {
+  if (load) autoflush();
+  std::vector<std::pair<detail::ObjectBlock*, Object>> memo;
+  return merge_one(source, load, memo);
+}
+
+detail::ObjectBlock* SessionImpl::merge_one(
+    detail::ObjectBlock* source, bool load,
+    std::vector<std::pair<detail::ObjectBlock*, Object>>& memo) {
+  for (auto& [from, to] : memo)
+    if (from == source) {
+      to.block()->retain();
+      return to.block();
+    }
   InstanceState& src = source->state();
   const Mapper& mapper = src.mapper_ ? *src.mapper_ : registry_.mapper_for(source->type());
   if (src.session_ == this) {
     source->retain();
     return source;
   }
-  if (load) autoflush();
   const void* sobj = source->object();
   auto copy_loaded = [&](InstanceState& target) {
     void* tobj = target.block_->object();
@@ -510,23 +522,22 @@ detail::ObjectBlock* SessionImpl::merge(detail::ObjectBlock* source, bool load) 
         "merge() with load=false needs a clean object that has a database "
         "identity; '" +
         describe(src) + "' is " + (src.has_identity_ ? "modified" : "transient"));
+  Object target;
   if (mapper.key_is_unassigned(key)) {
-    Object created(mapper.create());
-    InstanceState& st = created.block()->state();
+    target = Object(mapper.create());
+    InstanceState& st = target.block()->state();
     st.mapper_ = &mapper;
     copy_loaded(st);
     add(st);
-    created.block()->retain();
-    return created.block();
-  }
-  Object target;
-  if (auto* st = find_identity(mapper, key)) {
+  } else if (auto* st = find_identity(mapper, key)) {
     target = Object(st->block_);
   } else if (load) {
     target = Object(get(mapper, key));
     if (target) target.block()->release();  // get() returned a counted reference
   }
-  if (target) {
+  if (mapper.key_is_unassigned(key)) {
+    // created above
+  } else if (target) {
     InstanceState& st = target.block()->state();
     if (auto v = mapper.version_column()) {
       if (!src.is_expired(*v) &&
@@ -553,8 +564,42 @@ detail::ObjectBlock* SessionImpl::merge(detail::ObjectBlock* source, bool load) 
       snapshot(st);
     }
   }
+  memo.emplace_back(source, target);
+  merge_relationships(src, mapper, target.block()->state(), load, memo);
   target.block()->retain();
   return target.block();
+}
+
+// The merge cascade (spec 1.3.2): loaded relationship values of the source are
+// merged one by one and replace the target's values.
+void SessionImpl::merge_relationships(InstanceState& src, const Mapper& mapper,
+                                      InstanceState& target, bool load,
+                                      std::vector<std::pair<detail::ObjectBlock*, Object>>& memo) {
+  using detail::HandleAccess;
+  if (src.block_->state().mapper() == nullptr) return;
+  for (const auto& r : mapper.relationships()) {
+    if (!r->cascade().has(Cascade::merge)) continue;
+    detail::RelationshipHandle& from = r->handle(src.block_->object());
+    if (!from.is_loaded()) continue;  // an unloaded source value leaves the target alone
+    std::vector<Object> merged;
+    std::vector<Object> sources;
+    from.for_each([&](detail::ObjectBlock* b) { sources.emplace_back(b); });
+    for (const auto& o : sources) {
+      detail::ObjectBlock* m = merge_one(o.block(), load, memo);
+      merged.emplace_back(m);
+      m->release();
+    }
+    detail::RelationshipHandle& to = r->handle(target.block_->object());
+    if (!to.is_loaded() && target.has_identity_ && load) load_relationship(to, true);
+    if (!to.is_loaded()) HandleAccess::set_loaded(to, true);
+    if (r->is_collection()) {
+      std::vector<detail::ObjectBlock*> blocks;
+      for (const auto& o : merged) blocks.push_back(o.block());
+      HandleAccess::collection(to).replace_all(blocks);
+    } else {
+      HandleAccess::scalar(to).assign(merged.empty() ? nullptr : merged.front().block());
+    }
+  }
 }
 
 std::vector<Object> SessionImpl::new_objects() const {

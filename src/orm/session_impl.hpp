@@ -65,6 +65,10 @@ class SessionImpl {
   void refresh(InstanceState& st);
   detail::ObjectBlock* get(const Mapper& mapper, std::vector<Value> key);
   detail::ObjectBlock* merge(detail::ObjectBlock* source, bool load);
+  detail::ObjectBlock* merge_one(detail::ObjectBlock* source, bool load,
+                                 std::vector<std::pair<detail::ObjectBlock*, Object>>& memo);
+  void merge_relationships(InstanceState& src, const Mapper& mapper, InstanceState& target,
+                           bool load, std::vector<std::pair<detail::ObjectBlock*, Object>>& memo);
   bool contains(const InstanceState& st) const noexcept {
     return st.session_ == this && !st.deleted_;
   }

@@ -90,6 +90,9 @@ class UnitOfWork {
   bool waits_for_pending_parent(InstanceState& child, const Mapper& m) const;
   void save_mapper(const Mapper& m);
   void write_associations();
+  std::vector<const Mapper*> mapper_order() const;
+  void write_post_updates();
+  void clear_post_updates_of_deleted();
   void delete_associations_of_deleted();
   void null_children_of_deleted(const Mapper& m);
   Insert make_insert(InstanceState& st);
@@ -109,6 +112,7 @@ class UnitOfWork {
   std::vector<Association> associations_;
   std::vector<InstanceState*> changed_owners_;
   std::unordered_set<InstanceState*> inserted_;
+
   std::map<const Mapper*, std::vector<Insert>> inserts_;
   std::map<const Mapper*, std::vector<Update>> updates_;
   std::map<const Mapper*, std::vector<InstanceState*>> deletes_;
@@ -343,6 +347,8 @@ void UnitOfWork::apply_links(InstanceState& child) {
   for (const auto& l : it->second)
     if (l.parent != nullptr) ordered.push_back(l);
   for (const auto& l : ordered) {
+    // post_update links are written by their own UPDATE once both rows exist.
+    if (l.rel->options().post_update) continue;
     // Unlinking a child that is being deleted writes nothing.
     if (l.parent == nullptr && child.marked_for_delete_) continue;
     std::vector<Value> values;
@@ -444,6 +450,112 @@ std::vector<Value> key_of(const Mapper& m, const void* obj,
   return out;
 }
 }  // namespace
+
+// Mappers in foreign-key order (DESIGN 4.2), except that a foreign key written by
+// a post_update relationship creates no ordering: that is how post_update breaks
+// cycles between rows that refer to each other (spec 5.6).
+std::vector<const Mapper*> UnitOfWork::mapper_order() const {
+  std::vector<const Mapper*> sorted;
+  for (const Table* t : s_.registry_.metadata().sorted_tables())
+    for (const Mapper* m : s_.registry_.mappers())
+      if (&m->table() == t) sorted.push_back(m);
+  auto post_updated = [&](const Mapper& child, const ForeignKey& fk) {
+    for (const auto& r : child.relationships()) {
+      if (!r->options().post_update || r->direction() != Direction::many_to_one) continue;
+      for (const auto& p : r->pairs())
+        for (const auto& c : fk.columns())
+          if (child.columns()[p.child_column]->column_name() == c) return true;
+    }
+    return false;
+  };
+  std::vector<const Mapper*> order;
+  std::vector<const Mapper*> left = sorted;
+  while (!left.empty()) {
+    bool progressed = false;
+    for (auto it = left.begin(); it != left.end(); ++it) {
+      const Mapper* m = *it;
+      bool ready = true;
+      for (const auto& fk : m->table().foreign_keys()) {
+        if (fk.target_table() == m->table_name() || post_updated(*m, fk)) continue;
+        for (const Mapper* other : left)
+          if (other != m && other->table_name() == fk.target_table()) ready = false;
+      }
+      if (ready) {
+        order.push_back(m);
+        left.erase(it);
+        progressed = true;
+        break;
+      }
+    }
+    if (!progressed) {  // a cycle without post_update: fall back to the table order
+      order.insert(order.end(), left.begin(), left.end());
+      break;
+    }
+  }
+  return order;
+}
+
+void UnitOfWork::write_post_updates() {
+  std::map<const Mapper*, std::vector<Update>> updates;
+  for (auto& [child, links] : links_) {
+    bool any = false;
+    for (const auto& l : links) {
+      if (!l.rel->options().post_update || child->marked_for_delete_) continue;
+      std::vector<Value> values;
+      if (l.parent) {
+        InstanceState& p = l.parent->state();
+        for (const auto& pr : l.rel->pairs())
+          values.push_back(p.mapper_->columns()[pr.parent_column]->get(l.parent->object()));
+      }
+      const auto& pairs = l.rel->pairs();
+      for (std::size_t i = 0; i < pairs.size(); ++i) {
+        const Value v = l.parent ? values[i] : Value();
+        if (child->mapper_->columns()[pairs[i].child_column]->holds(child->block_->object(), v))
+          continue;
+        set_member(*child, pairs[i].child_column, v);
+        any = true;
+      }
+    }
+    if (!any) continue;
+    const Mapper& m = *child->mapper_;
+    if (child->has_identity_) {
+      updates[&m].push_back(make_update(*child, s_.changed_columns(*child), nullptr));
+      continue;
+    }
+    // A row inserted by this flush: address it by its new key and set only the
+    // post_update columns.
+    Update u{child, {}, m.primary_key_of(child->block_->object()), {}, nullptr};
+    for (const auto& l : links)
+      if (l.rel->options().post_update)
+        for (const auto& pr : l.rel->pairs()) u.columns.push_back(pr.child_column);
+    if (auto v = m.version_column()) u.old_version = m.columns()[*v]->get(child->block_->object());
+    updates[&m].push_back(std::move(u));
+  }
+  for (auto& [m, rows] : updates) {
+    execute_updates(*m, rows);
+    for (auto& u : rows) updates_[m].push_back(std::move(u));
+  }
+}
+
+// Before rows are deleted, post_update foreign keys pointing at or from them are
+// cleared so that the DELETEs can run in any order (spec 5.6).
+void UnitOfWork::clear_post_updates_of_deleted() {
+  std::map<const Mapper*, std::vector<Update>> updates;
+  for (auto& [m, rows] : deletes_) {
+    for (const auto& r : m->relationships()) {
+      if (!r->options().post_update || r->direction() != Direction::many_to_one) continue;
+      for (auto* st : rows) {
+        bool set = false;
+        for (const auto& p : r->pairs())
+          if (!st->committed_.at(p.child_column).is_null()) set = true;
+        if (!set) continue;
+        for (const auto& p : r->pairs()) set_member(*st, p.child_column, Value());
+        updates[m].push_back(make_update(*st, s_.changed_columns(*st), nullptr));
+      }
+    }
+  }
+  for (auto& [m, rows] : updates) execute_updates(*m, rows);
+}
 
 void UnitOfWork::write_associations() {
   // Each link once, whichever side recorded it (spec 4.1).
@@ -813,17 +925,16 @@ void UnitOfWork::run() {
     collect();
     if (empty_) return;
     // Tables in foreign-key order: referenced rows are written first, deleted last.
-    std::vector<const Mapper*> order;
-    for (const Table* t : s_.registry_.metadata().sorted_tables())
-      for (const Mapper* m : s_.registry_.mappers())
-        if (&m->table() == t) order.push_back(m);
+    const std::vector<const Mapper*> order = mapper_order();
 
     began_here = !s_.in_transaction();
     Connection& conn = s_.connection();
     if (!began_here) savepoint.emplace(conn.begin_nested());
     for (const Mapper* m : order) save_mapper(*m);
     write_associations();
+    write_post_updates();
     if (!deletes_.empty()) {
+      clear_post_updates_of_deleted();
       delete_associations_of_deleted();
       for (auto it = order.rbegin(); it != order.rend(); ++it) {
         null_children_of_deleted(**it);
