@@ -581,6 +581,16 @@ void SessionImpl::merge_relationships(InstanceState& src, const Mapper& mapper,
     if (!r->cascade().has(Cascade::merge)) continue;
     detail::RelationshipHandle& from = r->handle(src.block_->object());
     if (!from.is_loaded()) continue;  // an unloaded source value leaves the target alone
+    // A value never set on a new source object is not a value to merge.
+    if (!src.has_identity_) {
+      if (r->is_collection()) {
+        auto& c = HandleAccess::collection(from);
+        if (c.raw_size() == 0 && HandleAccess::removed(c).empty()) continue;
+      } else {
+        auto& sc = HandleAccess::scalar(from);
+        if (sc.raw_get() == nullptr && !HandleAccess::changed(sc)) continue;
+      }
+    }
     std::vector<Object> merged;
     std::vector<Object> sources;
     from.for_each([&](detail::ObjectBlock* b) { sources.emplace_back(b); });

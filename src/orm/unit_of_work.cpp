@@ -546,11 +546,16 @@ void UnitOfWork::clear_post_updates_of_deleted() {
       if (!r->options().post_update || r->direction() != Direction::many_to_one) continue;
       for (auto* st : rows) {
         bool set = false;
-        for (const auto& p : r->pairs())
-          if (!st->committed_.at(p.child_column).is_null()) set = true;
+        std::vector<std::size_t> cols;
+        for (const auto& p : r->pairs()) {
+          // An expired value is unknown: clear it to be safe.
+          if (st->is_expired(p.child_column) || !st->committed_.at(p.child_column).is_null())
+            set = true;
+          cols.push_back(p.child_column);
+        }
         if (!set) continue;
-        for (const auto& p : r->pairs()) set_member(*st, p.child_column, Value());
-        updates[m].push_back(make_update(*st, s_.changed_columns(*st), nullptr));
+        for (auto c : cols) set_member(*st, c, Value());
+        updates[m].push_back(make_update(*st, cols, nullptr));
       }
     }
   }
