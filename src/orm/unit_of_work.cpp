@@ -634,6 +634,10 @@ void UnitOfWork::delete_associations_of_deleted() {
         for (bool owner_side : {true, false}) {
           const Mapper& side = owner_side ? r->owner() : r->target();
           if (&side != m) continue;
+          // passive_deletes on the deleted object's side: the association
+          // table's ON DELETE CASCADE removes the rows (spec 4.4).
+          const Relationship* from_here = owner_side ? r.get() : r->reverse();
+          if (from_here != nullptr && from_here->options().passive_deletes) continue;
           const auto& cols = owner_side ? r->secondary_owner() : r->secondary_target();
           std::string sig;
           std::vector<const Column*> cs;

@@ -299,3 +299,167 @@ TEST(CascadeParse, FollowsSqlalchemysRules) {
 }
 
 }  // namespace
+
+namespace {
+
+struct Pref;
+struct Account {
+  std::int64_t id = 0;
+  std::string name{};
+  std::optional<std::int64_t> pref_id{};
+  One<Pref> pref{};
+};
+struct Pref {
+  std::int64_t id = 0;
+  std::string theme{};
+};
+
+class OrphanKindsTest : public OrmTest {};
+RELATE_INSTANTIATE_BACKENDS(OrphanKindsTest);
+
+TEST_P(OrphanKindsTest, ManyToOneSingleParentOrphanIsDeletedAfterTheUpdate) {  // spec 3.5
+  registry_.map<Pref>("prefs", [](auto& m) {
+    m.column("id", &Pref::id, primary_key());
+    m.column("theme", &Pref::theme);
+  });
+  registry_.map<Account>("accounts", [](auto& m) {
+    m.column("id", &Account::id, primary_key());
+    m.column("name", &Account::name);
+    m.column("pref_id", &Account::pref_id, foreign_key("prefs.id"));
+    m.relationship("pref", &Account::pref,
+                   {.cascade = "all, delete-orphan", .single_parent = true});
+  });
+  create_schema();
+  auto s = session();
+  auto a = make<Account>({.name = "a", .pref = make<Pref>({.theme = "dark"})});
+  s.add(a);
+  s.commit();
+  (void)a->pref->theme;
+  recorder_.clear();
+  a->pref = nullptr;
+  s.commit();
+  auto dml = recorder_.statements();
+  std::vector<std::string> kinds;
+  for (const auto& st : dml)
+    if (st.starts_with("UPDATE") || st.starts_with("DELETE")) kinds.push_back(st.substr(0, 6));
+  EXPECT_EQ(kinds, (std::vector<std::string>{"UPDATE", "DELETE"}));
+  EXPECT_EQ(count_rows("prefs"), 0);
+  EXPECT_EQ(count_rows("accounts"), 1);
+}
+
+struct Room;
+struct House {
+  std::int64_t id = 0;
+  std::string name{};
+  One<Room> kitchen{};
+};
+struct Room {
+  std::int64_t id = 0;
+  std::optional<std::int64_t> house_id{};
+  std::string name{};
+  One<House> house{};
+};
+
+TEST_P(OrphanKindsTest, OneToOneReplacedChildIsDeleted) {  // spec 3.5, first bullet
+  registry_.map<House>("houses", [](auto& m) {
+    m.column("id", &House::id, primary_key());
+    m.column("name", &House::name);
+    m.relationship("kitchen", &House::kitchen,
+                   {.back_populates = "house", .cascade = "all, delete-orphan"});
+  });
+  registry_.map<Room>("rooms", [](auto& m) {
+    m.column("id", &Room::id, primary_key());
+    m.column("house_id", &Room::house_id, foreign_key("houses.id"));
+    m.column("name", &Room::name);
+    m.relationship("house", &Room::house, {.back_populates = "kitchen"});
+  });
+  create_schema();
+  auto s = session();
+  auto h = make<House>({.name = "h", .kitchen = make<Room>({.name = "old"})});
+  s.add(h);
+  s.commit();
+  (void)h->kitchen->name;
+  h->kitchen = make<Room>({.name = "new"});
+  s.commit();
+  auto r = rows("SELECT name FROM rooms");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0][0].as_text(), "new");
+}
+
+struct Label;
+struct Box {
+  std::int64_t id = 0;
+  std::string name{};
+  Many<Label> labels{};
+};
+struct Label {
+  std::int64_t id = 0;
+  std::string text{};
+};
+
+TEST_P(OrphanKindsTest, ManyToManyWithDatabaseCascadeAndPassiveDeletes) {  // spec 4.4
+  registry_.table("box_labels", {column<std::int64_t>("box_id").primary_key().references(
+                                     "boxes.id", ReferentialAction::cascade),
+                                 column<std::int64_t>("label_id")
+                                     .primary_key()
+                                     .references("labels.id", ReferentialAction::cascade)});
+  registry_.map<Box>("boxes", [](auto& m) {
+    m.column("id", &Box::id, primary_key());
+    m.column("name", &Box::name);
+    m.relationship("labels", &Box::labels, {.secondary = "box_labels", .passive_deletes = true});
+  });
+  registry_.map<Label>("labels", [](auto& m) {
+    m.column("id", &Label::id, primary_key());
+    m.column("text", &Label::text);
+  });
+  create_schema();
+  auto s = session();
+  auto b =
+      make<Box>({.name = "b", .labels = {make<Label>({.text = "x"}), make<Label>({.text = "y"})}});
+  s.add(b);
+  s.commit();
+  EXPECT_EQ(count_rows("box_labels"), 2);
+  auto s2 = session();
+  auto box = s2.query<Box>().one();
+  recorder_.clear();
+  s2.remove(box);
+  s2.commit();
+  auto statements = recorder_.statements();
+  std::vector<std::string> dml;
+  for (const auto& st : statements)
+    if (st.starts_with("DELETE") || st.starts_with("SELECT")) dml.push_back(st);
+  ASSERT_EQ(dml.size(), 1u) << "only the DELETE of the box";
+  EXPECT_TRUE(dml[0].starts_with("DELETE FROM boxes"));
+  EXPECT_EQ(count_rows("box_labels"), 0) << "the database removed the association rows";
+  EXPECT_EQ(count_rows("labels"), 2);
+}
+
+TEST_P(OrphanKindsTest, ManyToManyDeleteOrphanWithSingleParent) {  // spec 4.3
+  registry_.table("box_labels",
+                  {column<std::int64_t>("box_id").primary_key().references("boxes.id"),
+                   column<std::int64_t>("label_id").primary_key().references("labels.id")});
+  registry_.map<Box>("boxes", [](auto& m) {
+    m.column("id", &Box::id, primary_key());
+    m.column("name", &Box::name);
+    m.relationship(
+        "labels", &Box::labels,
+        {.cascade = "all, delete-orphan", .secondary = "box_labels", .single_parent = true});
+  });
+  registry_.map<Label>("labels", [](auto& m) {
+    m.column("id", &Label::id, primary_key());
+    m.column("text", &Label::text);
+  });
+  create_schema();
+  auto s = session();
+  auto x = make<Label>({.text = "x"});
+  auto b = make<Box>({.name = "b", .labels = {x, make<Label>({.text = "y"})}});
+  s.add(b);
+  s.commit();
+  (void)b->labels.size();
+  b->labels.remove(x);
+  s.commit();
+  EXPECT_EQ(count_rows("box_labels"), 1);
+  EXPECT_EQ(count_rows("labels"), 1) << "the orphaned label is deleted";
+}
+
+}  // namespace
