@@ -14,9 +14,10 @@ namespace relate::detail {
 
 namespace {
 
-// Keys of several parents per IN query: SQLAlchemy's batch size, and well
-// below the bound-parameter limits of both backends even for composite keys.
-constexpr std::size_t batch_size = 500;
+// Bound values per IN query. SQLAlchemy sends batches of 500 keys; relate sends
+// as many as fit comfortably under both backends' parameter limits (SQLite
+// 32766, PostgreSQL 65535), so 10,000 parents cost one extra statement, not 20.
+constexpr std::size_t values_per_statement = 30000;
 
 using Key = std::vector<Value>;
 struct KeyHash {
@@ -140,6 +141,8 @@ void collect_held(RelationshipHandle& h, std::vector<Object>& out,
 void run_batches(SessionImpl& s, const std::vector<Key>& keys,
                  const std::function<Select(const std::vector<Key>&)>& make,
                  const std::function<void(const Row&)>& each_row) {
+  const std::size_t width = keys.empty() ? 1 : std::max<std::size_t>(1, keys.front().size());
+  const std::size_t batch_size = values_per_statement / width;
   for (std::size_t start = 0; start < keys.size(); start += batch_size) {
     const std::size_t end = std::min(keys.size(), start + batch_size);
     std::vector<Key> batch(keys.begin() + static_cast<std::ptrdiff_t>(start),
@@ -209,7 +212,7 @@ std::vector<Object> selectin(SessionImpl& s, const Relationship& r,
     std::vector<Expr> sec_cols;
     for (const auto& [i, c] : r.secondary_owner()) sec_cols.emplace_back(*c);
     const std::size_t n = target.columns().size();
-    make = [&](const std::vector<Key>& batch) {
+    make = [&, sec_cols](const std::vector<Key>& batch) {
       Select q = s.select_columns(target)
                      .columns(sec_cols)
                      .join(From(*r.secondary()), secondary_to_target(r, secondary_columns(), tcols))
@@ -227,11 +230,11 @@ std::vector<Object> selectin(SessionImpl& s, const Relationship& r,
         r.direction() == Direction::one_to_many ? child_columns(r) : parent_columns(r);
     std::vector<Expr> cols;
     for (auto i : target_cols) cols.push_back(tcols(i));
-    make = [&](const std::vector<Key>& batch) {
+    make = [&, cols](const std::vector<Key>& batch) {
       Select q = s.select_columns(target).where(in_keys(cols, batch));
       return order.empty() ? q : q.order_by(order);
     };
-    each_row = [&](const Row& row) {
+    each_row = [&, target_cols](const Row& row) {
       if (auto* b = s.instance_from_row(target, row, 0))
         found[row_values(row, 0, target_cols)].push_back(adopt(b));
     };
