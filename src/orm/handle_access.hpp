@@ -18,6 +18,7 @@ struct HandleAccess {
     h.loaded_ = true;
   }
   static void set_loaded(RelationshipHandle& h, bool yes) { h.loaded_ = yes; }
+  static std::uint8_t& strategy(RelationshipHandle& h) { return h.strategy_; }
   static std::vector<Object>& added(CollectionBase& c) { return c.added_; }
   static std::vector<Object>& removed(CollectionBase& c) { return c.removed_; }
   static std::vector<Object>& pending_added(CollectionBase& c) { return c.pending_added_; }

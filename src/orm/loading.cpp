@@ -1,6 +1,7 @@
 // Rows into objects through the identity map (spec 6.2), and the SELECTs that
 // load one object's columns.
 
+#include "orm/eager_loading.hpp"
 #include "orm/handle_access.hpp"
 #include "orm/session_impl.hpp"
 
@@ -132,9 +133,10 @@ void SessionImpl::load_relationship(detail::RelationshipHandle& h, bool to_chang
   using detail::HandleAccess;
   const Relationship& r = *h.relationship();
   detail::ObjectBlock* owner = h.owner();
-  InstanceState& st = owner->state();
   const Mapper& target = r.target();
-  if (r.loading() == Loading::raise)
+  // The unit of work loads what it needs whatever the strategy (spec 7.1).
+  const Loading strategy = flushing() ? Loading::lazy : detail::strategy_of(h);
+  if (strategy == Loading::raise)
     throw InvalidRequest("'" + r.describe() + "' is not available due to lazy='raise'");
   if (!to_change) autoflush();
   Object keep(owner);
@@ -159,7 +161,7 @@ void SessionImpl::load_relationship(detail::RelationshipHandle& h, bool to_chang
         }
       }
       if (found == nullptr) {
-        if (r.loading() == Loading::raise_on_sql)
+        if (strategy == Loading::raise_on_sql)
           throw InvalidRequest("'" + r.describe() +
                                "' is not available due to lazy='raise_on_sql'");
         Select q = select_columns(target);
@@ -182,34 +184,21 @@ void SessionImpl::load_relationship(detail::RelationshipHandle& h, bool to_chang
     return;
   }
 
-  if (r.loading() == Loading::raise_on_sql)
+  if (strategy == Loading::raise_on_sql)
     throw InvalidRequest("'" + r.describe() + "' is not available due to lazy='raise_on_sql'");
+  const detail::ColumnSource tcols = detail::columns_of(target);
   Select q = select_columns(target);
   if (r.direction() == Direction::one_to_many) {
     for (const auto& p : r.pairs())
-      q = q.where(Expr(target.columns()[p.child_column]->column()) ==
-                  Expr(r.owner().columns()[p.parent_column]->get(obj)));
+      q = q.where(tcols(p.child_column) == Expr(r.owner().columns()[p.parent_column]->get(obj)));
   } else {
-    const Table& sec = *r.secondary();
-    std::vector<Expr> on;
-    for (const auto& [i, c] : r.secondary_target())
-      on.push_back(Expr(target.columns()[i]->column()) == Expr(*c));
-    q = q.join(From(sec), on.size() == 1 ? on.front() : and_(on));
+    q = q.join(From(*r.secondary()),
+               detail::secondary_to_target(r, detail::secondary_columns(), tcols));
     for (const auto& [i, c] : r.secondary_owner())
       q = q.where(Expr(*c) == Expr(r.owner().columns()[i]->get(obj)));
   }
-  if (!r.options().order_by.empty()) {
-    std::vector<Expr> terms;
-    for (const auto& spec : r.options().order_by) {
-      const bool descending = !spec.empty() && spec.front() == '-';
-      const auto* c = target.find_column(descending ? spec.substr(1) : spec);
-      if (c == nullptr)
-        throw ConfigurationError(r.describe() + " orders by '" + spec +
-                                 "', which is not a column of " + target.class_name());
-      terms.push_back(descending ? Expr(c->column()).desc() : Expr(c->column()).asc());
-    }
-    q = q.order_by(std::move(terms));
-  }
+  if (auto order = detail::relationship_order(r, tcols); !order.empty())
+    q = q.order_by(std::move(order));
   auto stmt = compile(q);
   Result res = connection().execute(stmt);
   std::vector<Object> items;
@@ -219,47 +208,12 @@ void SessionImpl::load_relationship(detail::RelationshipHandle& h, bool to_chang
       b->release();
     }
   }
-  if (!r.is_collection()) {  // one-to-one from the parent side
-    auto& s = HandleAccess::scalar(h);
-    Object value = items.empty() ? Object() : items.front();
-    s.raw_set(value.block());
-    HandleAccess::committed(s) = value;
-    HandleAccess::set_loaded(h, true);
-    return;
+  detail::populate(*this, h, items);
+  // The target's own eager relationships load for what was just loaded.
+  if (!flushing()) {
+    const detail::LoadNode plan = detail::default_plan(r);
+    if (!plan.children.empty()) detail::load_below(*this, plan, items);
   }
-  auto& c = HandleAccess::collection(h);
-  // Changes made through the reverse side while unloaded apply on top (spec 7.2).
-  auto& pending_removed = HandleAccess::pending_removed(c);
-  auto& pending_added = HandleAccess::pending_added(c);
-  while (c.raw_size() > 0) c.raw_erase(c.raw_size() - 1);
-  for (const auto& o : items) {
-    bool removed = false;
-    for (const auto& p : pending_removed) removed = removed || p.block() == o.block();
-    if (!removed) c.raw_insert(c.raw_size(), o.block());
-  }
-  for (const auto& o : pending_removed) HandleAccess::removed(c).push_back(o);
-  for (const auto& o : pending_added)
-    if (c.find(o.block()) < 0) {
-      c.raw_insert(c.raw_size(), o.block());
-      HandleAccess::added(c).push_back(o);
-    }
-  // Each loaded child's reverse many-to-one is this owner: set it now so that
-  // moving the child later lets go of this collection without a query.
-  if (const Relationship* rev = r.reverse(); rev != nullptr && !rev->is_collection()) {
-    for (std::size_t i = 0; i < c.raw_size(); ++i) {
-      detail::RelationshipHandle& back = rev->handle(c.raw_at(i));
-      if (back.is_loaded()) continue;
-      auto& sc = HandleAccess::scalar(back);
-      sc.raw_set(owner);
-      HandleAccess::committed(sc) = Object(owner);
-      HandleAccess::set_loaded(back, true);
-    }
-  }
-  const bool had_pending = !pending_added.empty() || !pending_removed.empty();
-  pending_added.clear();
-  pending_removed.clear();
-  HandleAccess::set_loaded(h, true);
-  if (had_pending) relationship_changed(st);
 }
 
 }  // namespace relate

@@ -2,6 +2,7 @@
 
 #include "relate/orm/query.hpp"
 
+#include "orm/eager_loading.hpp"
 #include "orm/session_impl.hpp"
 
 namespace relate {
@@ -14,6 +15,29 @@ Select QueryBase::build(std::vector<Expr> columns) const {
   Select q = columns.empty() ? session_->select_columns(*mapper_)
                              : select(std::move(columns)).from(From(mapper_->table()));
   const Registry& r = session_->registry();
+  for (const auto& j : joins_) {
+    const Relationship& rel = j.relationship(r);
+    const Mapper& owner = rel.owner();
+    const Mapper& target = rel.target();
+    if (&owner.table() == &target.table())
+      throw InvalidRequest("join(" + rel.describe() +
+                           "): joining a table to itself along a self-referential relationship "
+                           "is not supported by Query::join(); use col(&" +
+                           rel.describe() + ").any()/has() or a Core select with relate::alias()");
+    auto join_to = [&q, &j](const From& right, Expr on) {
+      q = j.outer ? q.outer_join(right, std::move(on)) : q.join(right, std::move(on));
+    };
+    const detail::ColumnSource ocols = detail::columns_of(owner),
+                               tcols = detail::columns_of(target);
+    if (rel.direction() == Direction::many_to_many) {
+      join_to(From(*rel.secondary()),
+              detail::owner_to_secondary(rel, ocols, detail::secondary_columns()));
+      join_to(From(target.table()),
+              detail::secondary_to_target(rel, detail::secondary_columns(), tcols));
+    } else {
+      join_to(From(target.table()), detail::direct_condition(rel, ocols, tcols));
+    }
+  }
   for (const auto& c : where_) q = q.where(c.resolve(r));
   if (!order_by_.empty()) {
     std::vector<Expr> terms;
@@ -28,16 +52,20 @@ Select QueryBase::build(std::vector<Expr> columns) const {
 struct QueryBase::Cursor::Impl {
   SessionImpl& session;
   const Mapper& mapper;
+  detail::LoadNode plan;
   CompiledStatement stmt;
   Result result;
   Result::iterator it;
 };
 
-QueryBase::Cursor::Cursor(SessionImpl& s, const Mapper& m, Select q) {
+QueryBase::Cursor::Cursor(SessionImpl& s, const Mapper& m, Select q,
+                          const std::vector<LoaderOption>& options) {
+  detail::LoadNode plan = detail::load_plan(s.registry(), m, options);
   s.autoflush();
   auto stmt = s.compile(q);
   Result result = s.connection().execute(stmt);
-  impl_ = std::unique_ptr<Impl>(new Impl{s, m, std::move(stmt), std::move(result), {}});
+  impl_ = std::unique_ptr<Impl>(
+      new Impl{s, m, std::move(plan), std::move(stmt), std::move(result), {}});
   impl_->it = impl_->result.begin();
 }
 
@@ -48,29 +76,28 @@ detail::ObjectBlock* QueryBase::Cursor::next() {
     detail::ObjectBlock* b =
         impl_->session.instance_from_row(impl_->mapper, impl_->it->values(), 0);
     ++impl_->it;
-    if (b) return b;
+    if (b) {
+      detail::apply_strategies(impl_->plan, b);
+      return b;
+    }
   }
   return nullptr;
 }
 
 std::shared_ptr<QueryBase::Cursor> QueryBase::cursor() const {
-  return std::make_shared<Cursor>(*session_, *mapper_, build());
+  return std::make_shared<Cursor>(*session_, *mapper_, build(), options_);
 }
 
 std::vector<detail::ObjectBlock*> QueryBase::fetch(std::optional<std::int64_t> limit) const {
-  Select q = build();
-  if (limit && (!limit_ || *limit_ > *limit)) q = q.limit(*limit);
-  Cursor c(*session_, *mapper_, std::move(q));
-  std::vector<detail::ObjectBlock*> out;
-  try {
-    while (auto* b = c.next()) {
-      out.push_back(b);
-    }
-  } catch (...) {
-    for (auto* b : out) b->release();
-    throw;
+  const Registry& r = session_->registry();
+  detail::LoadNode plan = detail::load_plan(r, *mapper_, options_);
+  detail::EntityQuery q{build(), {}, limit_.has_value() || offset_.has_value()};
+  if (limit && (!limit_ || *limit_ > *limit)) {
+    q.select = q.select.limit(*limit);
+    q.limited = true;
   }
-  return out;
+  for (const auto& o : order_by_) q.order_by.push_back(o.resolve(r));
+  return detail::load_entities(*session_, *mapper_, q, plan);
 }
 
 std::vector<Row> QueryBase::fetch_rows(std::vector<Expr> columns) const {
@@ -92,6 +119,36 @@ bool QueryBase::exists() const {
   session_->autoflush();
   auto stmt = session_->compile(select({relate::exists(build())}));
   return session_->connection().execute(stmt).scalar<bool>();
+}
+
+Expr detail::related_exists(const Relationship& r, const Criterion* criterion,
+                            const Registry& registry) {
+  const Mapper& owner = r.owner();
+  const Mapper& target = r.target();
+  const ColumnSource ocols = columns_of(owner);
+  // A self-referential relationship's related rows are the same table under
+  // another name; the criterion is moved onto it.
+  std::optional<TableAlias> ta;
+  if (&owner.table() == &target.table())
+    ta.emplace(alias(target.table(), target.table().name() + "_1"));
+  const ColumnSource tcols = ta ? columns_of(target, *ta) : columns_of(target);
+  std::vector<Expr> where;
+  Select q;
+  if (r.direction() == Direction::many_to_many) {
+    q = q.from(join(From(*r.secondary()), ta ? From(*ta) : From(target.table()),
+                    secondary_to_target(r, secondary_columns(), tcols)));
+    where.push_back(owner_to_secondary(r, ocols, secondary_columns()));
+  } else {
+    q = q.from(ta ? From(*ta) : From(target.table()));
+    where.push_back(direct_condition(r, ocols, tcols));
+  }
+  if (criterion != nullptr) {
+    Expr c = criterion->resolve(registry);
+    if (ta) c = adapt_to_alias(c, target, *ta);
+    where.push_back(std::move(c));
+  }
+  for (auto& w : where) q = q.where(std::move(w));
+  return relate::exists(q);
 }
 
 namespace {

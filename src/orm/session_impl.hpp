@@ -115,6 +115,7 @@ class SessionImpl {
   // The flush before a query, a database-bound get() or a refresh (spec 6.4). A
   // failure is re-raised as the same error with a hint about no_autoflush().
   void autoflush();
+  bool flushing() const noexcept { return flushing_; }
 
   // Execution helpers used by loading, flush and queries.
   const CompiledStatement& compiled(const std::string& cache_key, const Executable& stmt);

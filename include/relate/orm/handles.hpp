@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <vector>
@@ -53,6 +54,8 @@ class RelationshipHandle {
   ObjectBlock* owner_ = nullptr;
   const Relationship* rel_ = nullptr;
   mutable bool loaded_ = true;
+  // A per-object loader strategy set by a query option (0: the relationship's own).
+  std::uint8_t strategy_ = 0;
 };
 
 // Type-erased collection operations, implemented once in the library.

@@ -9,15 +9,19 @@
 //                    .limit(10)
 //                    .all();
 
+#include <concepts>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
 
 #include "relate/engine/result.hpp"
 #include "relate/orm/expression.hpp"
+#include "relate/orm/loader_options.hpp"
 #include "relate/orm/object.hpp"
 #include "relate/orm/session.hpp"
 
@@ -31,6 +35,62 @@ struct ColumnAssignment {
 template <class T, class M, class V>
 requires ComparableWith<V, M> ColumnAssignment assign(M T::*member, const V& value) {
   return {[member](const Mapper& m) { return m.column_index(member); }, to_value<M>(M(value))};
+}
+
+namespace detail {
+// The relationship mapped on a member, found when a query runs.
+using RelationshipResolver = std::function<const Relationship&(const Registry&)>;
+template <class T, class H>
+RelationshipResolver relationship_resolver(H T::*member) {
+  static_assert(is_relationship_handle<H>::value,
+                "relate: name a relate::Many<U> or relate::One<U> member here");
+  return [member](const Registry& r) -> const Relationship& {
+    for (const auto& rel : r.mapper_for(typeid(T)).relationships())
+      if (rel->is_member(member)) return *rel;
+    throw InvalidRequest("this member of " + std::string(type_name<T>()) +
+                         " is not a mapped relationship");
+  };
+}
+// EXISTS (SELECT 1 FROM <target> WHERE <join condition> AND <criterion>).
+Expr related_exists(const Relationship& r, const Criterion* criterion, const Registry& registry);
+}  // namespace detail
+
+// Criteria on related rows: col(&User::addresses).any(col(&Address::email).like("%@x"))
+// and col(&Address::user).has(col(&User::name) == "jack"), as EXISTS subqueries.
+// Inside a self-referential relationship's criterion, the struct's columns name
+// the related row (the subquery aliases the table), never the outer one.
+template <class T, class H>
+class RelationshipRef {
+ public:
+  explicit RelationshipRef(H T::*member) : resolve_(detail::relationship_resolver(member)) {}
+
+  // Some related object (matching the criterion) exists: for collections.
+  Criterion any() const requires detail::is_relationship_handle<H>::collection {
+    return exists(std::nullopt);
+  }
+  Criterion any(Criterion c) const requires detail::is_relationship_handle<H>::collection {
+    return exists(std::move(c));
+  }
+  // The related object exists (and matches): for single-object members.
+  Criterion has() const requires(!detail::is_relationship_handle<H>::collection) {
+    return exists(std::nullopt);
+  }
+  Criterion has(Criterion c) const requires(!detail::is_relationship_handle<H>::collection) {
+    return exists(std::move(c));
+  }
+
+ private:
+  Criterion exists(std::optional<Criterion> c) const {
+    return Criterion([resolve = resolve_, c = std::move(c)](const Registry& r) {
+      return detail::related_exists(resolve(r), c ? &*c : nullptr, r);
+    });
+  }
+  detail::RelationshipResolver resolve_;
+};
+
+template <class T, class H>
+requires detail::is_relationship_handle<H>::value RelationshipRef<T, H> col(H T::*member) {
+  return RelationshipRef<T, H>(member);
 }
 
 class QueryBase {
@@ -51,13 +111,18 @@ class QueryBase {
   // The rows of this query, one object each, as counted references.
   class Cursor {
    public:
-    Cursor(SessionImpl& s, const Mapper& m, Select q);
+    Cursor(SessionImpl& s, const Mapper& m, Select q, const std::vector<LoaderOption>& options);
     ~Cursor();
     detail::ObjectBlock* next();  // null at the end
 
    private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
+  };
+
+  struct Join {
+    detail::RelationshipResolver relationship;
+    bool outer = false;
   };
 
   Select build(std::vector<Expr> columns = {}) const;
@@ -73,6 +138,8 @@ class QueryBase {
   std::vector<OrderTerm> order_by_;
   std::optional<std::int64_t> limit_;
   std::optional<std::int64_t> offset_;
+  std::vector<Join> joins_;
+  std::vector<LoaderOption> options_;
 };
 
 template <class T>
@@ -116,6 +183,40 @@ class Query : public QueryBase {
   }
   Query offset(std::int64_t n) && { return std::move(offset(n)); }
 
+  // Loader options (see loader_options.hpp): how this query loads relationships.
+  template <class... O>
+  requires(std::derived_from<O, LoaderOption>&&...) Query& options(O... o) & {
+    (options_.push_back(std::move(o)), ...);
+    return *this;
+  }
+  template <class... O>
+  requires(std::derived_from<O, LoaderOption>&&...) Query options(O... o) && {
+    return std::move(options(std::move(o)...));
+  }
+  // INNER JOIN along a relationship of T or of a struct joined before:
+  // .join(&User::addresses).join(&Address::dings). Entity results stay
+  // de-duplicated; filter on the joined struct's members with col().
+  template <class U, class H>
+  Query& join(H U::*member) & {
+    joins_.push_back({detail::relationship_resolver(member), false});
+    return *this;
+  }
+  template <class U, class H>
+  Query join(H U::*member) && {
+    return std::move(join(member));
+  }
+  // LEFT OUTER JOIN along a relationship.
+  template <class U, class H>
+  Query& outer_join(H U::*member) & {
+    joins_.push_back({detail::relationship_resolver(member), true});
+    return *this;
+  }
+  template <class U, class H>
+  Query outer_join(H U::*member) && {
+    return std::move(outer_join(member));
+  }
+
+  // De-duplicated by identity (spec 8.2), with eager loads done.
   std::vector<Ptr<T>> all() const { return wrap(fetch(std::nullopt)); }
   Ptr<T> first() const {
     auto v = wrap(fetch(1));
@@ -149,7 +250,11 @@ class Query : public QueryBase {
   }
 
   // Streams rows: each object is made as the iteration reaches it, and is kept
-  // only as long as the caller (or unflushed changes) keep it.
+  // only as long as the caller (or unflushed changes) keep it. Streaming loads
+  // no relationship eagerly (no JOINs, no IN queries): a second statement would
+  // make the driver buffer the rest of the rows, and memory must stay bounded.
+  // Members load lazily on access; lazyload/raiseload options apply. Rows are
+  // not de-duplicated either (that would mean remembering every row).
   class iterator {
    public:
     using value_type = Ptr<T>;

@@ -112,6 +112,7 @@ class MapperBuilder {
       return static_cast<T*>(object)->*member;
     };
     r.index_ = mapper_.relationships_.size() - 1;
+    r.member_ = member;
     return r;
   }
 

@@ -4,6 +4,7 @@
 // loads. Declared on the mapper with m.relationship(...); resolved by
 // Registry::configure().
 
+#include <any>
 #include <functional>
 #include <optional>
 #include <string>
@@ -108,6 +109,13 @@ class Relationship {
   detail::RelationshipHandle& handle(void* object) const { return handle_of_(object); }
   detail::RelationshipHandle& handle(detail::ObjectBlock* block) const;
   std::size_t index() const noexcept { return index_; }
+  // Whether `member` is the struct member this relationship was mapped on
+  // (loader options and query joins name relationships by member pointer).
+  template <class T, class H>
+  bool is_member(H T::*member) const noexcept {
+    const auto* mine = std::any_cast<H T::*>(&member_);
+    return mine != nullptr && *mine == member;
+  }
 
  private:
   friend class Registry;
@@ -129,6 +137,7 @@ class Relationship {
   std::vector<std::pair<std::size_t, const Column*>> secondary_target_;
   std::function<detail::RelationshipHandle&(void*)> handle_of_;
   std::size_t index_ = 0;
+  std::any member_;
 };
 
 }  // namespace relate
