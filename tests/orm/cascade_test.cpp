@@ -463,3 +463,135 @@ TEST_P(OrphanKindsTest, ManyToManyDeleteOrphanWithSingleParent) {  // spec 4.3
 }
 
 }  // namespace
+
+namespace {
+
+struct Folder {
+  std::int64_t id = 0;
+  std::string name{};
+  std::optional<std::int64_t> parent_id{};
+  Many<Folder> children{};
+  One<Folder> parent{};
+};
+
+class TreeCascadeTest : public OrmTest {};
+RELATE_INSTANTIATE_BACKENDS(TreeCascadeTest);
+
+TEST_P(TreeCascadeTest, DeletingASubtreeGoesDeepestFirst) {
+  registry_.map<Folder>("folders", [](auto& m) {
+    m.column("id", &Folder::id, primary_key());
+    m.column("name", &Folder::name);
+    m.column("parent_id", &Folder::parent_id, foreign_key("folders.id"));
+    m.relationship("children", &Folder::children,
+                   {.back_populates = "parent", .cascade = "all, delete-orphan"});
+    m.relationship("parent", &Folder::parent, {.back_populates = "children"});
+  });
+  create_schema();
+  auto s = session();
+  auto root = make<Folder>({.name = "root"});
+  auto a = make<Folder>({.name = "a"});
+  auto b = make<Folder>({.name = "b"});
+  auto c = make<Folder>({.name = "c"});
+  b->children.push_back(c);
+  a->children.push_back(b);
+  root->children.push_back(a);
+  auto keep = make<Folder>({.name = "keep"});
+  root->children.push_back(keep);
+  s.add(root);
+  s.commit();
+  auto s2 = session();
+  auto loaded_a = s2.query<Folder>().filter_by(&Folder::name, "a").one();
+  recorder_.clear();
+  s2.remove(loaded_a);
+  s2.commit();
+  // Three single-row levels: c, then b, then a (each refers to the next).
+  auto deletes = recorder_.starting_with("DELETE");
+  EXPECT_EQ(deletes.size(), 3u);
+  auto left = rows("SELECT name FROM folders ORDER BY name");
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_EQ(left[0][0].as_text(), "keep");
+  EXPECT_EQ(left[1][0].as_text(), "root");
+}
+
+}  // namespace
+
+TEST(CascadeConfiguration, PassiveDeletesAllWithDeleteIsRefused) {
+  Registry r;
+  r.map<Parent>("parents", [](auto& m) {
+    m.column("id", &Parent::id, primary_key());
+    m.column("name", &Parent::name);
+    m.relationship("children", &Parent::children, {.cascade = "all", .passive_deletes_all = true});
+  });
+  r.map<Child>("children", [](auto& m) {
+    m.column("id", &Child::id, primary_key());
+    m.column("name", &Child::name);
+    m.column("parent_id", &Child::parent_id, foreign_key("parents.id"));
+  });
+  try {
+    r.configure();
+    FAIL() << "expected ConfigurationError";
+  } catch (const ConfigurationError& e) {
+    EXPECT_NE(std::string(e.what()).find("On Parent.children, can't set passive_deletes \"all\""),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(CascadeConfiguration, TwoWritersOfOneForeignKeyMustBeReverses) {  // DESIGN 4.6
+  Registry r;
+  r.map<Parent>("parents", [](auto& m) {
+    m.column("id", &Parent::id, primary_key());
+    m.column("name", &Parent::name);
+    m.relationship("children", &Parent::children);  // no back_populates
+  });
+  r.map<Child>("children", [](auto& m) {
+    m.column("id", &Child::id, primary_key());
+    m.column("name", &Child::name);
+    m.column("parent_id", &Child::parent_id, foreign_key("parents.id"));
+    m.relationship("parent", &Child::parent);
+  });
+  try {
+    r.configure();
+    FAIL() << "expected ConfigurationError";
+  } catch (const ConfigurationError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("Parent.children"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("Child.parent"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("back_populates"), std::string::npos) << msg;
+  }
+}
+
+TEST(CascadeConfiguration, MismatchWithOnDeleteIsReported) {  // DESIGN 4.8
+  Registry r;
+  r.map<Parent>("parents", [](auto& m) {
+    m.column("id", &Parent::id, primary_key());
+    m.column("name", &Parent::name);
+    m.relationship("children", &Parent::children, {.back_populates = "parent"});
+  });
+  r.map<Child>("children", [](auto& m) {
+    m.column("id", &Child::id, primary_key());
+    m.column("name", &Child::name);
+    m.column("parent_id", &Child::parent_id, foreign_key("parents.id", ReferentialAction::cascade));
+    m.relationship("parent", &Child::parent, {.back_populates = "children"});
+  });
+  WarningCapture warnings;
+  r.configure();
+  ASSERT_TRUE(warnings.has("cascade-mismatch"));
+  EXPECT_NE(warnings.warnings()[0].message.find("Parent.children"), std::string::npos);
+  EXPECT_NE(warnings.warnings()[0].message.find("passive_deletes = true"), std::string::npos);
+}
+
+TEST_P(CascadeTest, TrapRowLoadedChildrenWithDatabaseCascadeAreNulled) {  // spec 2.4
+  WarningCapture warnings;  // the configuration reports this mismatch
+  map({.passive_deletes = true, .on_delete = ReferentialAction::cascade});
+  EXPECT_TRUE(warnings.has("cascade-mismatch"));
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  (void)p->children.size();  // loaded
+  recorder_.clear();
+  s.remove(p);
+  s.commit();
+  EXPECT_EQ(recorder_.count("UPDATE"), 1u) << "loaded children are nulled, as SQLAlchemy does";
+  EXPECT_EQ(count_rows("children"), 2) << "kept, with NULL keys";
+}
