@@ -78,8 +78,8 @@ void QueryCollection::add_item(ObjectBlock* b) {
 
 bool QueryCollection::remove_item(ObjectBlock* b) {
   if (owner_ == nullptr) {
-    auto it = std::find_if(items_.begin(), items_.end(),
-                           [b](const Object& o) { return o.block() == b; });
+    auto it =
+        std::find_if(items_.begin(), items_.end(), [b](const Object& o) { return o.block() == b; });
     if (it == items_.end()) return false;
     items_.erase(it);
     return true;
@@ -171,8 +171,7 @@ SessionImpl& QueryCollection::query_session() const {
                                   "attribute '" +
                                   rel_->name() + "' cannot proceed");
     throw InvalidRequest("Instance '" + describe_owner(owner_) + "' is not in a Session, so " +
-                         rel_->describe() +
-                         " cannot be queried; add it with session.add() first");
+                         rel_->describe() + " cannot be queried; add it with session.add() first");
   }
   // The criterion reads the owner's key: a pending owner needs its row first.
   if (!st.has_identity()) s->autoflush();

@@ -158,11 +158,10 @@ class MapperBuilder {
       constexpr Loading required = detail::is_relationship_handle<H>::loading;
       if (options.lazy == Loading::lazy) options.lazy = required;
       if (options.lazy != required)
-        throw ConfigurationError(what + " is a " +
-                                 std::string(detail::is_relationship_handle<H>::spelling) +
-                                 ", which loads as lazy = " + std::string(to_string(required)) +
-                                 ", not " + std::string(to_string(options.lazy)) +
-                                 "; leave .lazy unset or use relate::Many<...>");
+        throw ConfigurationError(
+            what + " is a " + std::string(detail::is_relationship_handle<H>::spelling) +
+            ", which loads as lazy = " + std::string(to_string(required)) + ", not " +
+            std::string(to_string(options.lazy)) + "; leave .lazy unset or use relate::Many<...>");
     } else if (options.lazy == Loading::dynamic || options.lazy == Loading::write_only) {
       throw ConfigurationError(what + " has lazy = " + std::string(to_string(options.lazy)) +
                                "; declare the member as relate::" +
