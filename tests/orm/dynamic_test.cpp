@@ -308,6 +308,24 @@ TEST_P(DynamicTest, AppendIsQueuedWithoutSelectAndFlushedBeforeTheNextRead) {
   EXPECT_EQ(store->items.query().filter_by(&Item::name, "drill").count(), 1);
 }
 
+TEST_P(DynamicTest, TheManyToOneSideOfAnUntouchedStoreIsSeenByItsQueries) {
+  const auto id = seed_store();
+  auto s = session();
+  auto store = s.get<Store>(id);
+  auto outlet = make<Store>({.name = "outlet"});
+  s.add(outlet);
+  s.commit();
+  auto chair = s.query<Item>().filter_by(&Item::name, "chair").one();
+  chair->store = outlet;  // neither store's items were used in this Session
+  s.add(make<Item>({.name = "lamp", .store = outlet}));
+  EXPECT_EQ(names(outlet->items.all()), (Names{"chair", "lamp"}));
+  EXPECT_EQ(names(store->items.all()), (Names{"hammer", "nails"}));
+  chair->store = store;
+  EXPECT_EQ(names(store->items.all()), (Names{"chair", "hammer", "nails"}));
+  s.commit();
+  EXPECT_EQ(item_names("store_id = " + std::to_string(outlet.get()->id)), (Names{"lamp"}));
+}
+
 TEST_P(DynamicTest, RemoveNullsTheForeignKey) {
   const auto id = seed_store();
   auto s = session();
