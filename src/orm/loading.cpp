@@ -1,6 +1,7 @@
 // Rows into objects through the identity map (spec 6.2), and the SELECTs that
 // load one object's columns.
 
+#include "orm/dynamic_access.hpp"
 #include "orm/eager_loading.hpp"
 #include "orm/handle_access.hpp"
 #include "orm/session_impl.hpp"
@@ -138,6 +139,10 @@ void SessionImpl::load_relationship(detail::RelationshipHandle& h, bool to_chang
   const Loading strategy = flushing() ? Loading::lazy : detail::strategy_of(h);
   if (strategy == Loading::raise)
     throw InvalidRequest("'" + r.describe() + "' is not available due to lazy='raise'");
+  if (r.loading() == Loading::dynamic || r.loading() == Loading::write_only) {
+    detail::load_query_collection(*this, h);  // orm/dynamic.cpp
+    return;
+  }
   if (!to_change) autoflush();
   Object keep(owner);
   const void* obj = owner->object();

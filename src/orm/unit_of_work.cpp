@@ -673,7 +673,9 @@ void UnitOfWork::null_children_of_deleted(const Mapper& m) {
         continue;
       for (auto* p : parents) {
         detail::RelationshipHandle& h = r.handle(p->block_->object());
-        if (!h.is_loaded()) {
+        // A dynamic or write-only member never holds all its rows in memory.
+        if (!h.is_loaded() || r.loading() == Loading::dynamic ||
+            r.loading() == Loading::write_only) {
           if (r.options().passive_deletes) continue;  // the database's ON DELETE decides
           s_.load_relationship(h, true);
         }

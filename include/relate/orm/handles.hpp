@@ -288,3 +288,13 @@ class One final : public detail::ScalarBase {
 };
 
 }  // namespace relate
+
+// Collections too large to load as a whole (spec 7.1, lazy="dynamic" and
+// lazy="write_only"): each read is a query. Defined in relate/orm/dynamic.hpp,
+// which needs Query<T>; declared here so that the registry can recognise them.
+namespace relate {
+template <class T>
+class Dynamic;
+template <class T>
+class WriteOnly;
+}  // namespace relate

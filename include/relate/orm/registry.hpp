@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "relate/core/error.hpp"
 #include "relate/core/schema.hpp"
 #include "relate/orm/handles.hpp"
 #include "relate/orm/mapper.hpp"
@@ -41,6 +42,21 @@ template <class U>
 struct is_relationship_handle<One<U>> : std::true_type {
   using target = U;
   static constexpr bool collection = false;
+};
+// These two only work with their own loading strategy, which mapping sets.
+template <class U>
+struct is_relationship_handle<Dynamic<U>> : std::true_type {
+  using target = U;
+  static constexpr bool collection = true;
+  static constexpr Loading loading = Loading::dynamic;
+  static constexpr const char* spelling = "relate::Dynamic<...>";
+};
+template <class U>
+struct is_relationship_handle<WriteOnly<U>> : std::true_type {
+  using target = U;
+  static constexpr bool collection = true;
+  static constexpr Loading loading = Loading::write_only;
+  static constexpr const char* spelling = "relate::WriteOnly<...>";
 };
 }  // namespace detail
 
@@ -101,7 +117,9 @@ class MapperBuilder {
   template <class H>
   Relationship& relationship(std::string name, H T::*member, RelationshipOptions options = {}) {
     static_assert(detail::is_relationship_handle<H>::value,
-                  "relate: a relationship member must be a relate::Many<U> or relate::One<U>");
+                  "relate: a relationship member must be a relate::Many<U>, relate::One<U>, "
+                  "relate::Dynamic<U> or relate::WriteOnly<U>");
+    check_loading<H>(name, options);
     auto& r = *mapper_.relationships_.emplace_back(std::make_unique<Relationship>());
     r.name_ = std::move(name);
     r.owner_ = &mapper_;
@@ -132,6 +150,27 @@ class MapperBuilder {
   }
 
  private:
+  // Dynamic<U> and WriteOnly<U> imply their strategy; any other member cannot
+  // honour dynamic or write_only, so asking for it is a mistake caught here.
+  template <class H>
+  void check_loading(const std::string& name, RelationshipOptions& options) const {
+    const std::string what = mapper_.class_name() + "." + name;
+    if constexpr (requires { detail::is_relationship_handle<H>::loading; }) {
+      constexpr Loading required = detail::is_relationship_handle<H>::loading;
+      if (options.lazy == Loading::lazy) options.lazy = required;
+      if (options.lazy != required)
+        throw ConfigurationError(
+            what + " is a " + std::string(detail::is_relationship_handle<H>::spelling) +
+            ", which loads as lazy = " + std::string(to_string(required)) + ", not " +
+            std::string(to_string(options.lazy)) + "; leave .lazy unset or use relate::Many<...>");
+    } else if (options.lazy == Loading::dynamic || options.lazy == Loading::write_only) {
+      throw ConfigurationError(what + " has lazy = " + std::string(to_string(options.lazy)) +
+                               "; declare the member as relate::" +
+                               (options.lazy == Loading::dynamic ? "Dynamic" : "WriteOnly") +
+                               "<...> (include relate/orm/dynamic.hpp)");
+    }
+  }
+
   Mapper& mapper_;
 };
 
