@@ -258,9 +258,17 @@ void SessionImpl::cascade_delete(InstanceState& st, std::vector<InstanceState*>&
   for (const auto& r : st.mapper_->relationships()) {
     if (!r->cascade().has(Cascade::remove) || r->options().viewonly) continue;
     detail::RelationshipHandle& h = r->handle(st.block_->object());
-    if (!h.is_loaded()) {
-      if (r->options().passive_deletes || !st.has_identity_) continue;
-      load_relationship(h, true);  // lazy="raise" does not stop the unit of work
+    // A dynamic or write-only member never holds all its rows in memory.
+    const bool partial = r->loading() == Loading::dynamic || r->loading() == Loading::write_only;
+    if ((!h.is_loaded() || partial) && st.has_identity_ && !r->options().passive_deletes) {
+      ++unit_of_work_loads_;  // lazy="raise" does not stop the unit of work (spec 1.3.5)
+      struct Done {
+        int& n;
+        ~Done() { --n; }
+      } done{unit_of_work_loads_};
+      load_relationship(h, true);
+    } else if (!h.is_loaded()) {
+      continue;
     }
     std::vector<Object> children;
     h.for_each([&](detail::ObjectBlock* b) { children.emplace_back(b); });

@@ -115,7 +115,8 @@ class SessionImpl {
   // The flush before a query, a database-bound get() or a refresh (spec 6.4). A
   // failure is re-raised as the same error with a hint about no_autoflush().
   void autoflush();
-  bool flushing() const noexcept { return flushing_; }
+  // Loads the unit of work needs ignore lazy="raise" (spec 7.1).
+  bool flushing() const noexcept { return flushing_ || unit_of_work_loads_ > 0; }
 
   // Execution helpers used by loading, flush and queries.
   const CompiledStatement& compiled(const std::string& cache_key, const Executable& stmt);
@@ -160,6 +161,7 @@ class SessionImpl {
   SessionOptions options_;
   int no_autoflush_depth_ = 0;
   bool flushing_ = false;
+  int unit_of_work_loads_ = 0;
 
   std::optional<Connection> connection_;
   std::optional<Transaction> transaction_;

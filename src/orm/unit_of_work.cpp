@@ -62,6 +62,9 @@ class UnitOfWork {
     std::vector<Value> where_key;      // identity (old key)
     std::optional<Value> old_version;
     InstanceState* replaces = nullptr;  // row switch: the deleted object of this row
+    // Values sent instead of the member's: a NULL for a member that cannot hold
+    // one, so that the database (not a conversion in memory) says no.
+    std::vector<std::pair<std::size_t, Value>> forced{};
   };
   struct Undo {
     InstanceState* st;
@@ -699,10 +702,22 @@ void UnitOfWork::null_children_of_deleted(const Mapper& m) {
                                  ", part of the primary key of " + m.describe(c.identity_) +
                                  ", to NULL; give " + r.describe() +
                                  " a delete cascade (cascade = \"all\") instead");
-            set_member(c, pr.child_column, Value());
+          }
+          std::vector<std::pair<std::size_t, Value>> forced;
+          for (const auto& pr : r.pairs()) {
+            try {
+              set_member(c, pr.child_column, Value());
+            } catch (const ConversionError&) {
+              undo_.pop_back();  // nothing was changed
+              forced.emplace_back(pr.child_column, Value());
+            }
           }
           keep_.push_back(o);
-          updates.push_back(make_update(c, s_.changed_columns(c), nullptr));
+          auto changed = s_.changed_columns(c);
+          for (const auto& f : forced) changed.push_back(f.first);
+          Update u = make_update(c, std::move(changed), nullptr);
+          u.forced = std::move(forced);
+          updates.push_back(std::move(u));
         }
       }
     }
@@ -785,7 +800,10 @@ void UnitOfWork::execute_updates(const Mapper& m, std::vector<Update>& rows) {
         if (name == "old_version") {
           set.push_back(*u.old_version);
         } else if (name.starts_with("v_")) {
-          set.push_back(m.find_column(std::string_view(name).substr(2))->get(obj));
+          const auto* attr = m.find_column(std::string_view(name).substr(2));
+          auto f = std::find_if(u.forced.begin(), u.forced.end(),
+                                [&](const auto& p) { return p.first == attr->index(); });
+          set.push_back(f != u.forced.end() ? f->second : attr->get(obj));
         } else {
           const auto* attr = m.find_column(std::string_view(name).substr(2));
           for (std::size_t p = 0; p < m.primary_key().size(); ++p)
