@@ -9,6 +9,8 @@
 
 #include <libpq-fe.h>
 
+#include "relate/core/warning.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -236,6 +238,20 @@ class PgConnection final : public DriverConnection {
       throw OperationalError("could not connect to PostgreSQL at " + url.masked() + ": " + message,
                              driver_info(message, "08001"));
     }
+    // Server NOTICEs ("table does not exist, skipping") are routine: dropped. Its
+    // WARNINGs go to relate's warning channel instead of libpq's stderr print.
+    PQsetNoticeReceiver(
+        conn_,
+        [](void*, const PGresult* r) {
+          const char* severity = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+          if (severity == nullptr || std::string_view(severity) != "WARNING") return;
+          const char* text = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+          try {  // never unwind through libpq
+            warn("postgresql-warning", text ? text : "");
+          } catch (...) {
+          }
+        },
+        nullptr);
   }
 
   ~PgConnection() override {
