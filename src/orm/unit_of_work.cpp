@@ -274,6 +274,9 @@ void UnitOfWork::plan_links(InstanceState& owner) {
     detail::RelationshipHandle& h = r.handle(ob->object());
     auto link = [&](detail::ObjectBlock* child, detail::ObjectBlock* parent) {
       InstanceState& c = child->state();
+      // Children of an object being deleted that left the Session (pending ones
+      // expunged by its delete cascade, DESIGN 4.4) need no key.
+      if (c.session_ != &s_ && owner.marked_for_delete_) return;
       if (c.session_ != &s_) {
         // DESIGN 4.7: the flush needs this object and it is not in the Session.
         throw FlushError("The " + c.mapper_->class_name() + " object referenced by " +
@@ -365,11 +368,22 @@ void UnitOfWork::apply_links(InstanceState& child) {
       for (const auto& pr : l.rel->pairs())
         values.push_back(p.mapper_->columns()[pr.parent_column]->get(l.parent->object()));
     }
+    // A new child of a parent deleted in this flush is written without the link
+    // (the parent's delete nulls its persistent children the same way, spec 2.1).
+    const bool parent_going =
+        l.parent != nullptr && l.parent->state().marked_for_delete_ && !child.has_identity_;
     const auto& pairs = l.rel->pairs();
     for (std::size_t i = 0; i < pairs.size(); ++i) {
-      const Value v = l.parent ? values[i] : Value();
+      const Value v = l.parent && !parent_going ? values[i] : Value();
       if (cols[pairs[i].child_column]->holds(child.block_->object(), v)) continue;
-      set_member(child, pairs[i].child_column, v);
+      try {
+        set_member(child, pairs[i].child_column, v);
+      } catch (const ConversionError&) {
+        undo_.pop_back();
+        if (!parent_going) throw;
+        // The member cannot hold NULL: the row keeps the parent's key and the
+        // database refuses the parent's DELETE, as it would any other way.
+      }
     }
   }
 }

@@ -595,3 +595,29 @@ TEST_P(CascadeTest, TrapRowLoadedChildrenWithDatabaseCascadeAreNulled) {  // spe
   EXPECT_EQ(recorder_.count("UPDATE"), 1u) << "loaded children are nulled, as SQLAlchemy does";
   EXPECT_EQ(count_rows("children"), 2) << "kept, with NULL keys";
 }
+
+TEST_P(CascadeTest, NewChildOfAParentDeletedInTheSameFlushIsInsertedWithoutTheLink) {
+  map({});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  p->children.push_back(make<Child>({.name = "late"}));
+  s.remove(p);
+  s.commit();
+  EXPECT_EQ(count_rows("parents"), 0);
+  EXPECT_EQ(rows("SELECT count(*) FROM children WHERE parent_id IS NULL")[0][0].as_integer(), 3);
+}
+
+TEST_P(CascadeTest, NewChildOfAParentDeletedWithCascadeIsNeverInserted) {  // DESIGN 4.4
+  map({.cascade = "all"});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  auto late = make<Child>({.name = "late"});
+  p->children.push_back(late);
+  s.remove(p);
+  EXPECT_EQ(state_of(late), ObjectState::transient);
+  s.commit();
+  EXPECT_EQ(count_rows("children"), 0);
+  EXPECT_EQ(recorder_.count("INSERT"), 0u);
+}
