@@ -9,6 +9,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "engine/text.hpp"
 #include "relate/core/error.hpp"
 #include "relate/engine/driver.hpp"
 
@@ -27,14 +28,7 @@ DatabaseErrorInfo driver_info(std::string message, std::string sql,
   return info;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
+using detail::iequals;
 
 // "NOT NULL constraint failed: t.c" and "UNIQUE constraint failed: t.a, t.b"
 // name the table and columns; "CHECK constraint failed: name" names the constraint.

@@ -1,4 +1,5 @@
 #include "relate/engine/url.hpp"
+#include "engine/text.hpp"
 
 #include <charconv>
 
@@ -10,14 +11,7 @@ namespace {
 
 constexpr std::string_view mask = "***";
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
+using detail::iequals;
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';

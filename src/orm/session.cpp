@@ -386,12 +386,7 @@ void SessionImpl::expunge_all() {
 void SessionImpl::make_transient(InstanceState& st) {
   Object keep(st.block_);
   if (st.session_ == this) detach(st, true);
-  st.has_identity_ = false;
-  st.identity_.clear();
-  st.deleted_ = false;
-  st.committed_.clear();
-  st.expired_.assign(st.expired_.size(), false);
-  st.expired_count_ = 0;
+  StateAccess::forget_identity(st);
 }
 
 void SessionImpl::expire(InstanceState& st, const std::vector<std::size_t>& columns) {

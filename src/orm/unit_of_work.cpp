@@ -389,26 +389,28 @@ void UnitOfWork::apply_links(InstanceState& child) {
 }
 
 void UnitOfWork::save_mapper(const Mapper& m) {
-  // Persistent rows first (spec 5.5), unless their new parent is a new row of this
-  // very table (self-referential): those wait for the INSERTs.
-  std::vector<InstanceState*> later;
-  std::vector<Update> updates;
-  for (auto& [k, st] : s_.identity_map_) {
-    if (st->mapper_ != &m || st->marked_for_delete_) continue;
-    if (waits_for_pending_parent(*st, m)) {
-      later.push_back(st);
-      continue;
+  // UPDATEs of persistent rows, after their foreign keys are synchronised.
+  auto update_rows = [&](const std::vector<InstanceState*>& states) {
+    std::vector<Update> updates;
+    for (auto* st : states) {
+      apply_links(*st);
+      auto changed = s_.changed_columns(*st);
+      if (changed.empty()) continue;
+      keep_.emplace_back(st->block_);
+      updates.push_back(make_update(*st, std::move(changed), nullptr));
     }
-    apply_links(*st);
-    auto changed = s_.changed_columns(*st);
-    if (changed.empty()) continue;
-    keep_.emplace_back(st->block_);
-    updates.push_back(make_update(*st, std::move(changed), nullptr));
-  }
-  if (!updates.empty()) {
+    if (updates.empty()) return;
     execute_updates(m, updates);
     for (auto& u : updates) updates_[&m].push_back(std::move(u));
+  };
+  // Persistent rows first (spec 5.5), unless their new parent is a new row of this
+  // very table (self-referential): those wait for the INSERTs.
+  std::vector<InstanceState*> now, later;
+  for (auto& [k, st] : s_.identity_map_) {
+    if (st->mapper_ != &m || st->marked_for_delete_) continue;
+    (waits_for_pending_parent(*st, m) ? later : now).push_back(st);
   }
+  update_rows(now);
   // New rows in levels: a row whose parent is a new row of the same table waits
   // for the level that inserts it (spec 5.4).
   std::vector<InstanceState*> remaining;
@@ -445,18 +447,7 @@ void UnitOfWork::save_mapper(const Mapper& m) {
     for (auto* st : ready) inserted_.insert(st);
     remaining = std::move(waiting);
   }
-  updates.clear();
-  for (auto* st : later) {
-    apply_links(*st);
-    auto changed = s_.changed_columns(*st);
-    if (changed.empty()) continue;
-    keep_.emplace_back(st->block_);
-    updates.push_back(make_update(*st, std::move(changed), nullptr));
-  }
-  if (!updates.empty()) {
-    execute_updates(m, updates);
-    for (auto& u : updates) updates_[&m].push_back(std::move(u));
-  }
+  update_rows(later);
 }
 
 namespace {
