@@ -621,3 +621,85 @@ TEST_P(CascadeTest, NewChildOfAParentDeletedWithCascadeIsNeverInserted) {  // DE
   EXPECT_EQ(count_rows("children"), 0);
   EXPECT_EQ(recorder_.count("INSERT"), 0u);
 }
+
+// The remaining rows of the passive_deletes matrix (spec 2.4).
+TEST_P(CascadeTest, PassiveDeletesWithoutOnDeleteRuleIsAForeignKeyViolation) {
+  map({.passive_deletes = true});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  s.remove(p);
+  try {
+    s.commit();
+    FAIL() << "expected IntegrityError";
+  } catch (const IntegrityError& e) {
+    if (is_postgres()) {
+      EXPECT_EQ(e.sqlstate(), "23503");
+    } else {
+      EXPECT_EQ(e.sqlite_code(), 787);
+    }
+  }
+  EXPECT_EQ(count_rows("parents"), 1);
+}
+
+TEST_P(CascadeTest, PassiveDeletesWithSetNullLetsTheDatabaseNullUnloadedChildren) {
+  map({.passive_deletes = true, .on_delete = ReferentialAction::set_null});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  recorder_.clear();
+  s.remove(p);
+  s.commit();
+  EXPECT_EQ(recorder_.count("SELECT"), 0u);
+  EXPECT_EQ(recorder_.count("UPDATE"), 0u);
+  EXPECT_EQ(rows("SELECT count(*) FROM children WHERE parent_id IS NULL")[0][0].as_integer(), 2);
+}
+
+TEST_P(CascadeTest, DeleteCascadeWithPassiveDeletesStillDeletesLoadedChildren) {
+  map({.cascade = "all", .passive_deletes = true, .on_delete = ReferentialAction::cascade});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  (void)p->children.size();  // loaded: the ORM deletes them itself
+  recorder_.clear();
+  s.remove(p);
+  s.commit();
+  EXPECT_GE(recorder_.count("DELETE FROM children"), 1u);
+  EXPECT_EQ(count_rows("children"), 0);
+}
+
+TEST_P(CascadeTest, SaveUpdateFollowsChildrenRemovedWhileDetached) {  // spec 1.3.1
+  map({.cascade = "all, delete-orphan"});
+  const auto id = seed();
+  Ptr<Parent> p;
+  {
+    auto s = session({.expire_on_commit = false});
+    p = s.get<Parent>(id);
+    (void)p->children.size();
+    s.close();
+  }
+  auto c1 = p->children[0];
+  p->children.remove(c1);  // while detached
+  auto s = session();
+  s.add(p);  // re-attaching pulls in the removed child, and the flush deletes the orphan
+  EXPECT_TRUE(s.contains(c1));
+  s.commit();
+  EXPECT_EQ(count_rows("children"), 1);
+}
+
+TEST_P(CascadeTest, ReverseAssignmentDoesNotLoadTheCollection) {  // spec 7.2
+  map({});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  auto c = make<Child>({.name = "c3"});
+  s.add(c);
+  recorder_.clear();
+  c->parent = p;
+  EXPECT_EQ(recorder_.count("SELECT"), 0u) << "no SQL at assignment time";
+  ASSERT_EQ(p->children.size(), 3u) << "the queued change applies when the collection loads";
+  s.commit();
+  EXPECT_EQ(rows("SELECT count(*) FROM children WHERE parent_id = " + std::to_string(id))[0][0]
+                .as_integer(),
+            3);
+}
