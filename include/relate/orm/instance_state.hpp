@@ -42,8 +42,7 @@ class InstanceState {
   bool marked_for_delete() const noexcept { return marked_for_delete_; }
   detail::ObjectBlock* block() const noexcept { return block_; }
 
-  // Hot path of every handle access: a flag write and a test.
-  void touch() noexcept { touched_ = true; }
+  // Hot path of every handle access: one test.
   bool needs_load() const noexcept { return expired_count_ != 0; }
   bool is_expired(std::size_t column) const noexcept {
     return column < expired_.size() && expired_[column];
@@ -100,7 +99,6 @@ class InstanceState {
   bool has_identity_ = false;
   bool deleted_ = false;            // DELETE flushed, transaction not yet ended
   bool marked_for_delete_ = false;  // in session.deleted(), waiting for flush
-  bool touched_ = false;            // accessed through a handle since the last snapshot
   bool held_strongly_ = false;      // the Session owns a reference
   bool relationships_changed_ = false;
   bool deleted_by_cascade_ = false;  // marked through a delete cascade, not remove()

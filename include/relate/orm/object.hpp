@@ -187,7 +187,6 @@ class Ptr {
  private:
   void prepare() const {
     auto& st = block_->state();
-    st.touch();
     if (st.needs_load()) detail::prepare_access(st);
   }
 

@@ -113,7 +113,6 @@ class Session {
 
    private:
     SessionImpl& session_;
-    bool previous_;
   };
   [[nodiscard]] NoAutoflush no_autoflush();
 
