@@ -52,9 +52,7 @@ std::vector<Object> Session::new_objects() const { return impl_->new_objects(); 
 std::vector<Object> Session::dirty_objects() const { return impl_->dirty_objects(); }
 std::vector<Object> Session::deleted_objects() const { return impl_->deleted_objects(); }
 
-Session::NoAutoflush::NoAutoflush(SessionImpl& s) : session_(s) {
-  ++session_.no_autoflush_depth();
-}
+Session::NoAutoflush::NoAutoflush(SessionImpl& s) : session_(s) { ++session_.no_autoflush_depth(); }
 Session::NoAutoflush::~NoAutoflush() { --session_.no_autoflush_depth(); }
 Session::NoAutoflush Session::no_autoflush() { return NoAutoflush(*impl_); }
 
