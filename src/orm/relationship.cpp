@@ -238,6 +238,12 @@ void Registry::resolve_relationships() {
             "one-to-many relationship, and not on the \"many\" side of a many-to-one or "
             "many-to-many relationship. To force this, set single_parent = true on " +
             what);
+      if (r.options_.restrict_delete != Restrict::none &&
+          (r.direction_ == Direction::many_to_one || c.has(Cascade::remove)))
+        throw ConfigurationError(
+            what +
+            ": restrict_delete refuses to delete a parent that has children, so it goes "
+            "on a one-to-many or many-to-many relationship without a 'delete' cascade");
       if (r.options_.passive_deletes_all &&
           (c.has(Cascade::remove) || c.has(Cascade::delete_orphan)))
         throw ConfigurationError("On " + what +

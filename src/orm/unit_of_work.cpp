@@ -86,6 +86,7 @@ class UnitOfWork {
   };
 
   void resolve_deletes();
+  void check_restrictions();
   bool is_orphan(const InstanceState& st) const;
   void collect();
   void plan_links(InstanceState& owner);
@@ -220,8 +221,80 @@ void UnitOfWork::resolve_deletes() {
   }
 }
 
+// DESIGN 5 restrict: a parent being deleted must have no children through a
+// restricting relationship (or, for Restrict::restrict, only children deleted in
+// this same flush). Loaded collections are read in memory; unloaded ones with one
+// query per relationship. Nothing has been written yet when this throws.
+void UnitOfWork::check_restrictions() {
+  for (const Mapper* pm : s_.registry_.mappers()) {
+    for (const auto& rp : pm->relationships()) {
+      const Relationship& r = *rp;
+      if (r.options().restrict_delete == Restrict::none) continue;
+      std::vector<InstanceState*> parents;
+      for (auto* st : s_.marked_deleted_)
+        if (st->mapper_ == pm) parents.push_back(st);
+      if (parents.empty()) continue;
+      const bool allow_deleted = r.options().restrict_delete == Restrict::restrict;
+      std::vector<std::string> blocking;
+      std::size_t total = 0;
+      for (auto* p : parents) {
+        detail::RelationshipHandle& h = r.handle(p->block_->object());
+        if (h.is_loaded() && r.loading() != Loading::dynamic &&
+            r.loading() != Loading::write_only) {
+          h.for_each([&](detail::ObjectBlock* b) {
+            const InstanceState& c = b->state();
+            if (allow_deleted && c.marked_for_delete_) return;
+            ++total;
+            if (blocking.size() < 5)
+              blocking.push_back(c.has_identity_ ? c.mapper_->describe(c.identity_)
+                                                 : c.mapper_->class_name() + " (new)");
+          });
+          continue;
+        }
+        // Not in memory: ask the database for the children's keys.
+        const Mapper& target = r.target();
+        std::vector<Expr> key_cols;
+        for (auto k : target.primary_key()) key_cols.emplace_back(target.columns()[k]->column());
+        Select q = select(key_cols).from(From(target.table()));
+        if (r.direction() == Direction::one_to_many) {
+          for (const auto& pr : r.pairs())
+            q = q.where(Expr(target.columns()[pr.child_column]->column()) ==
+                        Expr(pm->columns()[pr.parent_column]->get(p->block_->object())));
+        } else {
+          std::vector<Expr> on;
+          for (const auto& [i, c] : r.secondary_target())
+            on.push_back(Expr(target.columns()[i]->column()) == Expr(*c));
+          q = q.join(From(*r.secondary()), on.size() == 1 ? on.front() : and_(on));
+          for (const auto& [i, c] : r.secondary_owner())
+            q = q.where(Expr(*c) == Expr(pm->columns()[i]->get(p->block_->object())));
+        }
+        auto stmt = s_.compile(q);
+        Result res = s_.connection().execute(stmt);
+        for (const auto& row : res) {
+          std::vector<Value> key = row.values();
+          if (allow_deleted) {
+            const InstanceState* c = s_.find_identity(target, key);
+            if (c != nullptr && c->marked_for_delete_) continue;
+          }
+          ++total;
+          if (blocking.size() < 5) blocking.push_back(target.describe(key));
+        }
+      }
+      if (total == 0) continue;
+      std::string list;
+      for (const auto& b : blocking) list += (list.empty() ? "" : ", ") + b;
+      if (total > blocking.size()) list += ", ...";
+      throw RestrictError("Cannot delete " + pm->class_name() + ": " + r.describe() +
+                          " still has " + std::to_string(total) + " " + r.target().class_name() +
+                          " row(s) (" + list + "); delete or move them first" +
+                          (allow_deleted ? ", or delete them in the same flush" : ""));
+    }
+  }
+}
+
 void UnitOfWork::collect() {
   resolve_deletes();
+  check_restrictions();
   // A pending object with the identity of one marked for delete becomes an
   // UPDATE of that row (row switch, spec 5.6).
   std::unordered_map<IdentityKey, InstanceState*, IdentityKeyHash> deleted_by_key;

@@ -108,6 +108,11 @@ class FlushError : public Error {
  public:
   using Error::Error;
 };
+// A delete refused by a relationship's restrict policy, before any data changed.
+class RestrictError : public Error {
+ public:
+  using Error::Error;
+};
 class DetachedInstanceError : public InvalidRequest {
  public:
   using InvalidRequest::InvalidRequest;

@@ -37,6 +37,14 @@ enum class Loading : std::uint8_t {
   write_only,    // never loaded; add/remove and queries only (WriteOnly<T>)
 };
 
+// Whether deleting a parent is refused while it still has children through this
+// relationship (Django's PROTECT / RESTRICT; DESIGN 5).
+enum class Restrict : std::uint8_t {
+  none,
+  protect,   // refused whenever children exist
+  restrict,  // refused unless those children are deleted in the same flush
+};
+
 std::string_view to_string(Direction d) noexcept;
 std::string_view to_string(Loading l) noexcept;
 
@@ -62,6 +70,7 @@ struct RelationshipOptions {
   // ON DELETE rules.
   bool passive_deletes = false;
   bool passive_deletes_all = false;
+  Restrict restrict_delete = Restrict::none;
 };
 
 class Relationship {
