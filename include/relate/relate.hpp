@@ -22,6 +22,7 @@
 #include "relate/engine/url.hpp"
 #include "relate/orm/cascade.hpp"
 #include "relate/orm/collector.hpp"
+#include "relate/orm/delete_preview.hpp"
 #include "relate/orm/dynamic.hpp"
 #include "relate/orm/expression.hpp"
 #include "relate/orm/handles.hpp"

@@ -51,6 +51,7 @@ bool Session::contains(const Object& object) const noexcept {
 std::vector<Object> Session::new_objects() const { return impl_->new_objects(); }
 std::vector<Object> Session::dirty_objects() const { return impl_->dirty_objects(); }
 std::vector<Object> Session::deleted_objects() const { return impl_->deleted_objects(); }
+DeletePreview Session::delete_preview() { return impl_->delete_preview(); }
 
 Session::NoAutoflush::NoAutoflush(SessionImpl& s) : session_(s) { ++session_.no_autoflush_depth(); }
 Session::NoAutoflush::~NoAutoflush() { --session_.no_autoflush_depth(); }

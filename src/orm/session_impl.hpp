@@ -75,6 +75,7 @@ class SessionImpl {
   std::vector<Object> new_objects() const;
   std::vector<Object> dirty_objects() const;
   std::vector<Object> deleted_objects() const;
+  DeletePreview delete_preview();  // unit_of_work.cpp
   void make_transient(InstanceState& st);
   bool is_modified(const InstanceState& st) const;
 

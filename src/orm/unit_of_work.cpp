@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <unordered_set>
 
 #include "orm/handle_access.hpp"
@@ -87,6 +88,11 @@ class UnitOfWork {
 
   void resolve_deletes();
   void check_restrictions();
+
+ public:
+  DeletePreview preview();
+
+ private:
   bool is_orphan(const InstanceState& st) const;
   void collect();
   void plan_links(InstanceState& owner);
@@ -1105,6 +1111,181 @@ void SessionImpl::autoflush() {
         "session.no_autoflush() block if this flush is occurring prematurely)");
   }
 }
+
+std::string_view to_string(DeletePreview::Reason r) noexcept {
+  switch (r) {
+    case DeletePreview::Reason::removed: return "removed";
+    case DeletePreview::Reason::cascade: return "cascade";
+    case DeletePreview::Reason::orphan: return "orphan";
+    case DeletePreview::Reason::database_cascade: return "database cascade";
+  }
+  return "?";
+}
+
+DeletePreview UnitOfWork::preview() {
+  using detail::HandleAccess;
+  using Reason = DeletePreview::Reason;
+  DeletePreview out;
+  struct Node {
+    const Mapper* mapper;
+    std::vector<Value> key;
+    detail::ObjectBlock* object;
+  };
+  std::set<std::string> deleted, nulled;
+  auto id = [](const std::string& table, const std::vector<Value>& key) {
+    std::string s = table;
+    for (const auto& v : key) s += "|" + v.repr();
+    return s;
+  };
+  std::vector<Node> work;
+  auto mark_deleted = [&](const Mapper& m, std::vector<Value> key, detail::ObjectBlock* obj,
+                          Reason why, std::string via) {
+    if (!deleted.insert(id(m.table_name(), key)).second) return;
+    out.deleted.push_back({m.table_name(), key, Object(obj), why, std::move(via)});
+    work.push_back({&m, std::move(key), obj});
+  };
+  auto child_keys = [&](const Relationship& r, const Mapper& owner,
+                        const std::vector<Value>& owner_key, detail::ObjectBlock* obj) {
+    // Key-only query for rows not in memory: nothing is loaded into objects.
+    const Mapper& target = r.target();
+    std::vector<Expr> key_cols;
+    for (auto k : target.primary_key()) key_cols.emplace_back(target.columns()[k]->column());
+    Select q = select(key_cols).from(From(target.table()));
+    auto owner_value = [&](std::size_t column) {
+      if (obj) return owner.columns()[column]->get(obj->object());
+      for (std::size_t i = 0; i < owner.primary_key().size(); ++i)
+        if (owner.primary_key()[i] == column) return owner_key[i];
+      return Value();
+    };
+    if (r.direction() == Direction::one_to_many) {
+      for (const auto& pr : r.pairs())
+        q = q.where(Expr(target.columns()[pr.child_column]->column()) ==
+                    Expr(owner_value(pr.parent_column)));
+    } else if (r.direction() == Direction::many_to_many) {
+      std::vector<Expr> on;
+      for (const auto& [i, c] : r.secondary_target())
+        on.push_back(Expr(target.columns()[i]->column()) == Expr(*c));
+      q = q.join(From(*r.secondary()), on.size() == 1 ? on.front() : and_(on));
+      for (const auto& [i, c] : r.secondary_owner()) q = q.where(Expr(*c) == Expr(owner_value(i)));
+    } else {
+      std::vector<Value> fk;
+      for (const auto& pr : r.pairs()) fk.push_back(owner_value(pr.child_column));
+      std::vector<std::vector<Value>> one;
+      bool any_null = false;
+      for (const auto& v : fk) any_null = any_null || v.is_null();
+      if (!any_null) one.push_back(fk);
+      return one;
+    }
+    std::vector<std::vector<Value>> keys;
+    auto stmt = s_.compile(q);
+    Result res = s_.connection().execute(stmt);
+    for (const auto& row : res) keys.push_back(row.values());
+    return keys;
+  };
+
+  for (auto* st : s_.marked_deleted_)
+    mark_deleted(*st->mapper_, st->identity_, st->block_,
+                 st->deleted_by_cascade_ ? Reason::cascade : Reason::removed, "");
+  for (auto& [k, st] : s_.identity_map_)
+    if (!st->marked_for_delete_ && is_orphan(*st))
+      mark_deleted(*st->mapper_, st->identity_, st->block_, Reason::orphan, "");
+
+  std::vector<DeletePreview::Row> maybe_nulled;
+  while (!work.empty()) {
+    Node n = work.back();
+    work.pop_back();
+    for (const auto& rp : n.mapper->relationships()) {
+      const Relationship& r = *rp;
+      if (r.options().viewonly) continue;
+      const bool deletes = r.cascade().has(Cascade::remove);
+      const bool nulls =
+          !deletes && r.direction() == Direction::one_to_many && !r.options().passive_deletes_all;
+      if (!deletes && !nulls) continue;
+      std::vector<std::pair<std::vector<Value>, detail::ObjectBlock*>> children;
+      detail::RelationshipHandle* h = n.object ? &r.handle(n.object->object()) : nullptr;
+      const bool in_memory = h && h->is_loaded() && r.loading() != Loading::dynamic &&
+                             r.loading() != Loading::write_only;
+      if (in_memory) {
+        h->for_each([&](detail::ObjectBlock* b) {
+          const InstanceState& c = b->state();
+          if (c.has_identity_ && c.session_ == &s_) children.emplace_back(c.identity_, b);
+        });
+      } else if (r.options().passive_deletes && r.direction() != Direction::many_to_one) {
+        continue;  // the database's ON DELETE rule decides (counted below)
+      } else {
+        for (auto& key : child_keys(r, *n.mapper, n.key, n.object)) {
+          InstanceState* c = s_.find_identity(r.target(), key);
+          children.emplace_back(std::move(key), c ? c->block_ : nullptr);
+        }
+      }
+      for (auto& [key, obj] : children) {
+        if (deletes)
+          mark_deleted(r.target(), key, obj, Reason::cascade, r.describe());
+        else
+          maybe_nulled.push_back(
+              {r.target().table_name(), key, Object(obj), Reason::cascade, r.describe()});
+      }
+    }
+  }
+  for (auto& row : maybe_nulled)
+    if (!deleted.contains(id(row.table, row.key)) && nulled.insert(id(row.table, row.key)).second)
+      out.nulled.push_back(std::move(row));
+
+  // Rows the database removes or nulls itself through ON DELETE, recursively for
+  // CASCADE: found by key, never loaded.
+  std::vector<std::pair<const Table*, std::vector<Value>>> db_work;
+  const MetaData& md = s_.registry_.metadata();
+  for (const auto& row : out.deleted) db_work.emplace_back(md.find(row.table), row.key);
+  while (!db_work.empty()) {
+    auto [parent, key] = db_work.back();
+    db_work.pop_back();
+    for (const Table* child : md.tables()) {
+      for (const auto& fk : child->foreign_keys()) {
+        if (fk.target_table() != parent->name()) continue;
+        const ReferentialAction a = fk.on_delete();
+        if (a != ReferentialAction::cascade && a != ReferentialAction::set_null) continue;
+        std::vector<Expr> key_cols;
+        for (const Column* c : child->primary_key()) key_cols.emplace_back(*c);
+        Select q = select(key_cols).from(From(*child));
+        for (std::size_t i = 0; i < fk.columns().size(); ++i) {
+          const auto pk = parent->primary_key();
+          std::size_t at = 0;
+          for (std::size_t j = 0; j < pk.size(); ++j)
+            if (pk[j]->name() == fk.target_columns()[i]) at = j;
+          q = q.where(Expr(child->column(fk.columns()[i])) == Expr(key.at(at)));
+        }
+        auto stmt = s_.compile(q);
+        Result res = s_.connection().execute(stmt);
+        for (const auto& r : res) {
+          std::vector<Value> ck = r.values();
+          const std::string cid = id(child->name(), ck);
+          if (deleted.contains(cid) || nulled.contains(cid)) continue;
+          const std::string via = "ON DELETE " + std::string(to_string(a)) + " of " +
+                                  child->name() + "." + fk.columns().front();
+          const Mapper* cm = nullptr;
+          for (const Mapper* m : s_.registry_.mappers())
+            if (&m->table() == child) cm = m;
+          InstanceState* st = cm ? s_.find_identity(*cm, ck) : nullptr;
+          Object obj(st ? st->block_ : nullptr);
+          if (a == ReferentialAction::cascade) {
+            deleted.insert(cid);
+            out.deleted.push_back({child->name(), ck, obj, Reason::database_cascade, via});
+            db_work.emplace_back(child, std::move(ck));
+          } else {
+            nulled.insert(cid);
+            out.nulled.push_back(
+                {child->name(), std::move(ck), obj, Reason::database_cascade, via});
+          }
+        }
+      }
+    }
+  }
+  for (const auto& r : out.deleted) ++out.per_table[r.table].deleted;
+  for (const auto& r : out.nulled) ++out.per_table[r.table].nulled;
+  return out;
+}
+
+DeletePreview SessionImpl::delete_preview() { return UnitOfWork(*this).preview(); }
 
 void SessionImpl::flush() {
   if (flushing_) throw InvalidRequest("Session is already flushing");

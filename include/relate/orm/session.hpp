@@ -15,6 +15,7 @@
 #include "relate/core/compiled.hpp"
 #include "relate/core/statement.hpp"
 #include "relate/engine/engine.hpp"
+#include "relate/orm/delete_preview.hpp"
 #include "relate/orm/object.hpp"
 #include "relate/orm/registry.hpp"
 
@@ -102,6 +103,8 @@ class Session {
   std::vector<Object> new_objects() const;
   std::vector<Object> dirty_objects() const;
   std::vector<Object> deleted_objects() const;
+  // Everything the next flush would delete or null out, without changing anything.
+  DeletePreview delete_preview();
 
   // Autoflush is off while the returned guard lives.
   class NoAutoflush {
