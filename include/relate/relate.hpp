@@ -25,6 +25,7 @@
 #include "relate/orm/delete_preview.hpp"
 #include "relate/orm/dynamic.hpp"
 #include "relate/orm/expression.hpp"
+#include "relate/orm/graph.hpp"
 #include "relate/orm/handles.hpp"
 #include "relate/orm/instance_state.hpp"
 #include "relate/orm/mapper.hpp"
