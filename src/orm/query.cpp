@@ -186,27 +186,40 @@ std::vector<Object> QueryBase::evaluate_in_memory(Synchronize sync) const {
   return matched;
 }
 
-std::int64_t QueryBase::bulk_delete(Synchronize sync) const {
-  session_->autoflush();
-  const Registry& r = session_->registry();
-  auto stmt_builder = delete_from(mapper_->table());
-  for (const auto& c : where_) stmt_builder = stmt_builder.where(c.resolve(r));
-  auto matched = evaluate_in_memory(sync);
+namespace {
+
+// Runs a bulk statement and brings the Session's objects up to date (spec 8.3):
+// with fetch, the rows RETURNING names; with evaluate, the objects matched in
+// memory before the statement ran.
+template <class Statement, class Apply>
+std::int64_t run_bulk(SessionImpl& session, const Mapper& mapper, Statement stmt_builder,
+                      Synchronize sync, const std::vector<Object>& matched, Apply apply) {
   const bool fetch = sync == Synchronize::automatic || sync == Synchronize::fetch;
-  if (fetch) stmt_builder = stmt_builder.returning(pk_exprs(*mapper_));
-  auto stmt = session_->compile(stmt_builder);
-  Result res = session_->connection().execute(stmt);
+  if (fetch) stmt_builder = stmt_builder.returning(pk_exprs(mapper));
+  auto stmt = session.compile(stmt_builder);
+  Result res = session.connection().execute(stmt);
   if (!fetch) {
-    for (const auto& o : matched) session_->mark_bulk_deleted(o.block()->state());
+    for (const auto& o : matched) apply(o.block()->state());
     return res.rows_affected();
   }
   std::int64_t n = 0;
   for (const auto& row : res) {
     ++n;
-    if (auto* st = session_->find_identity(*mapper_, row.values()))
-      session_->mark_bulk_deleted(*st);
+    if (auto* st = session.find_identity(mapper, row.values())) apply(*st);
   }
   return n;
+}
+
+}  // namespace
+
+std::int64_t QueryBase::bulk_delete(Synchronize sync) const {
+  session_->autoflush();
+  const Registry& r = session_->registry();
+  auto stmt_builder = delete_from(mapper_->table());
+  for (const auto& c : where_) stmt_builder = stmt_builder.where(c.resolve(r));
+  const auto matched = evaluate_in_memory(sync);
+  return run_bulk(*session_, *mapper_, stmt_builder, sync, matched,
+                  [&](InstanceState& st) { session_->mark_bulk_deleted(st); });
 }
 
 std::int64_t QueryBase::bulk_update(std::vector<ColumnAssignment> assignments,
@@ -221,22 +234,9 @@ std::int64_t QueryBase::bulk_update(std::vector<ColumnAssignment> assignments,
     stmt_builder = stmt_builder.set(mapper_->columns()[i]->column_name(), Expr(a.value));
   }
   for (const auto& c : where_) stmt_builder = stmt_builder.where(c.resolve(r));
-  auto matched = evaluate_in_memory(sync);
-  const bool fetch = sync == Synchronize::automatic || sync == Synchronize::fetch;
-  if (fetch) stmt_builder = stmt_builder.returning(pk_exprs(*mapper_));
-  auto stmt = session_->compile(stmt_builder);
-  Result res = session_->connection().execute(stmt);
-  if (!fetch) {
-    for (const auto& o : matched) session_->apply_bulk_update(o.block()->state(), resolved);
-    return res.rows_affected();
-  }
-  std::int64_t n = 0;
-  for (const auto& row : res) {
-    ++n;
-    if (auto* st = session_->find_identity(*mapper_, row.values()))
-      session_->apply_bulk_update(*st, resolved);
-  }
-  return n;
+  const auto matched = evaluate_in_memory(sync);
+  return run_bulk(*session_, *mapper_, stmt_builder, sync, matched,
+                  [&](InstanceState& st) { session_->apply_bulk_update(st, resolved); });
 }
 
 }  // namespace relate
