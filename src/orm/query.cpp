@@ -222,6 +222,15 @@ std::int64_t QueryBase::bulk_delete(Synchronize sync) const {
                   [&](InstanceState& st) { session_->mark_bulk_deleted(st); });
 }
 
+std::int64_t QueryBase::bulk_delete_with_cascades() const {
+  session_->autoflush();
+  std::vector<std::vector<Value>> keys;
+  for (auto& row : fetch_rows(pk_exprs(*mapper_))) keys.push_back(std::move(row));
+  const auto n = static_cast<std::int64_t>(keys.size());
+  session_->delete_rows_with_cascades(*mapper_, std::move(keys));
+  return n;
+}
+
 std::int64_t QueryBase::bulk_update(std::vector<ColumnAssignment> assignments,
                                     Synchronize sync) const {
   session_->autoflush();

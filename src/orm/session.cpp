@@ -255,39 +255,48 @@ void SessionImpl::remove(InstanceState& st) {
 void SessionImpl::cascade_delete(InstanceState& st, std::vector<InstanceState*>& visited) {
   if (std::find(visited.begin(), visited.end(), &st) != visited.end()) return;
   visited.push_back(&st);
-  for (const auto& r : st.mapper_->relationships()) {
-    if (!r->cascade().has(Cascade::remove) || r->options().viewonly) continue;
-    detail::RelationshipHandle& h = r->handle(st.block_->object());
-    // A dynamic or write-only member never holds all its rows in memory.
-    const bool partial = r->loading() == Loading::dynamic || r->loading() == Loading::write_only;
-    if ((!h.is_loaded() || partial) && st.has_identity_ && !r->options().passive_deletes) {
-      ++unit_of_work_loads_;  // lazy="raise" does not stop the unit of work (spec 1.3.5)
-      struct Done {
-        int& n;
-        ~Done() { --n; }
-      } done{unit_of_work_loads_};
-      load_relationship(h, true);
-    } else if (!h.is_loaded()) {
+  for (const auto& r : st.mapper_->relationships())
+    if (r->cascade().has(Cascade::remove) && !r->options().viewonly)
+      cascade_delete_along(st, *r, visited, false);
+}
+
+void SessionImpl::cascade_delete_along(InstanceState& st, const Relationship& r,
+                                       std::vector<InstanceState*>& visited, bool load) {
+  detail::RelationshipHandle& h = r.handle(st.block_->object());
+  // A dynamic or write-only member never holds all its rows in memory.
+  const bool partial = r.loading() == Loading::dynamic || r.loading() == Loading::write_only;
+  if ((!h.is_loaded() || partial) && st.has_identity_ && !r.options().passive_deletes) {
+    if (!load && cascades_as_set(r)) {
+      bool held = false;
+      h.for_each_held([&](detail::ObjectBlock*) { held = true; });
+      if (!held) return;  // the flush decides: set statements, or loading after all
+    }
+    ++unit_of_work_loads_;  // lazy="raise" does not stop the unit of work (spec 1.3.5)
+    struct Done {
+      int& n;
+      ~Done() { --n; }
+    } done{unit_of_work_loads_};
+    load_relationship(h, true);
+  } else if (!h.is_loaded()) {
+    return;
+  }
+  std::vector<Object> children;
+  h.for_each([&](detail::ObjectBlock* b) { children.emplace_back(b); });
+  for (const auto& o : children) {
+    InstanceState& c = o.block()->state();
+    if (c.session_ != this) continue;
+    if (!c.has_identity_) {
+      // DESIGN 4.4: not inserted and then deleted, just forgotten.
+      expunge_pending_orphan(c);
       continue;
     }
-    std::vector<Object> children;
-    h.for_each([&](detail::ObjectBlock* b) { children.emplace_back(b); });
-    for (const auto& o : children) {
-      InstanceState& c = o.block()->state();
-      if (c.session_ != this) continue;
-      if (!c.has_identity_) {
-        // DESIGN 4.4: not inserted and then deleted, just forgotten.
-        expunge_pending_orphan(c);
-        continue;
-      }
-      if (!c.marked_for_delete_ && !c.deleted_) {
-        c.marked_for_delete_ = true;
-        c.deleted_by_cascade_ = true;
-        marked_deleted_.insert(&c);
-        hold(c);
-      }
-      cascade_delete(c, visited);
+    if (!c.marked_for_delete_ && !c.deleted_) {
+      c.marked_for_delete_ = true;
+      c.deleted_by_cascade_ = true;
+      marked_deleted_.insert(&c);
+      hold(c);
     }
+    cascade_delete(c, visited);
   }
 }
 

@@ -38,6 +38,10 @@ struct IdentityKeyHash {
   }
 };
 
+// Rows of a bulk delete with cascades that have no object in the Session: they
+// are deleted, and cascaded from, as sets (single-column primary keys).
+using KeyOnlyDeletes = std::map<const Mapper*, std::vector<Value>>;
+
 class SessionImpl {
  public:
   SessionImpl(Engine engine, Registry& registry, SessionOptions options);
@@ -52,6 +56,16 @@ class SessionImpl {
   // The delete cascade from one object (spec 1.3.5): children along `delete`
   // relationships are marked too, loading unloaded ones unless passive_deletes.
   void cascade_delete(InstanceState& st, std::vector<InstanceState*>& visited);
+  // The delete cascade along one relationship. Unloaded children that the flush
+  // can delete as a set are left unloaded unless `load` says otherwise.
+  void cascade_delete_along(InstanceState& st, const Relationship& r,
+                            std::vector<InstanceState*>& visited, bool load);
+  // Whether the flush may cascade along `r` with set statements when the
+  // children are not in memory (set_cascade.cpp).
+  bool cascades_as_set(const Relationship& r);
+  // Query::bulk_delete_with_cascades: removes these rows with the ORM's cascade
+  // rules, as sets where nothing in memory needs visiting, and flushes.
+  void delete_rows_with_cascades(const Mapper& mapper, std::vector<std::vector<Value>> keys);
   // A pending object that became an orphan leaves the Session at once, with the
   // pending objects below it along delete-orphan relationships (DESIGN 4.4).
   void expunge_pending_orphan(InstanceState& st);
@@ -112,7 +126,7 @@ class SessionImpl {
   bool load_into(InstanceState& st, bool only_expired);
 
   // The unit of work (unit_of_work.cpp)
-  void flush();
+  void flush(KeyOnlyDeletes key_only = {});
   // The flush before a query, a database-bound get() or a refresh (spec 6.4). A
   // failure is re-raised as the same error with a hint about no_autoflush().
   void autoflush();
@@ -176,6 +190,7 @@ class SessionImpl {
   // Objects whose primary key a flush changed in this transaction, with the old key.
   std::vector<std::pair<InstanceState*, std::vector<Value>>> rekeyed_;
   std::unordered_map<std::string, CompiledStatement> statement_cache_;
+  std::unordered_map<const Relationship*, bool> set_cascade_cache_;
 };
 
 }  // namespace relate

@@ -8,8 +8,9 @@
 #include <set>
 #include <unordered_set>
 
+#include "orm/unit_of_work.hpp"
+
 #include "orm/handle_access.hpp"
-#include "orm/session_impl.hpp"
 #include "relate/core/warning.hpp"
 
 namespace relate {
@@ -24,6 +25,8 @@ std::string join_names(const Mapper& m, const std::vector<std::size_t>& cols) {
   }
   return out;
 }
+
+}  // namespace
 
 bool key_less(const std::vector<Value>& a, const std::vector<Value>& b) {
   for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
@@ -41,95 +44,6 @@ bool key_less(const std::vector<Value>& a, const std::vector<Value>& b) {
   }
   return a.size() < b.size();
 }
-
-}  // namespace
-
-class UnitOfWork {
- public:
-  explicit UnitOfWork(SessionImpl& s) : s_(s) {}
-
-  void run();
-
- private:
-  struct Insert {
-    InstanceState* st;
-    std::vector<std::size_t> columns;    // sent
-    std::vector<std::size_t> returning;  // filled in by the database
-    std::vector<Value> values;
-  };
-  struct Update {
-    InstanceState* st;
-    std::vector<std::size_t> columns;  // changed, version counter included
-    std::vector<Value> where_key;      // identity (old key)
-    std::optional<Value> old_version;
-    InstanceState* replaces = nullptr;  // row switch: the deleted object of this row
-    // Values sent instead of the member's: a NULL for a member that cannot hold
-    // one, so that the database (not a conversion in memory) says no.
-    std::vector<std::pair<std::size_t, Value>> forced{};
-  };
-  struct Undo {
-    InstanceState* st;
-    std::size_t column;
-    Value old;
-  };
-
-  // A foreign key to write on a child: the parent's key, or NULL (parent null).
-  struct Link {
-    const Relationship* rel;
-    detail::ObjectBlock* parent;
-  };
-  // A many-to-many association row to write or remove.
-  struct Association {
-    const Relationship* rel;
-    detail::ObjectBlock* owner;
-    detail::ObjectBlock* target;
-    bool add;
-  };
-
-  void resolve_deletes();
-  void check_restrictions();
-
- public:
-  DeletePreview preview();
-
- private:
-  bool is_orphan(const InstanceState& st) const;
-  void collect();
-  void plan_links(InstanceState& owner);
-  void apply_links(InstanceState& child);
-  bool waits_for_pending_parent(InstanceState& child, const Mapper& m) const;
-  void save_mapper(const Mapper& m);
-  void write_associations();
-  std::vector<const Mapper*> mapper_order() const;
-  void write_post_updates();
-  void clear_post_updates_of_deleted();
-  void delete_associations_of_deleted();
-  void null_children_of_deleted(const Mapper& m);
-  Insert make_insert(InstanceState& st);
-  Update make_update(InstanceState& st, std::vector<std::size_t> changed, InstanceState* replaces);
-  void set_member(InstanceState& st, std::size_t column, const Value& v);
-  void execute_inserts(const Mapper& m, std::vector<Insert>& rows);
-  void execute_updates(const Mapper& m, std::vector<Update>& rows);
-  void execute_deletes(const Mapper& m, std::vector<InstanceState*>& rows);
-  void delete_batch(const Mapper& m, std::vector<InstanceState*>& rows);
-  void finalize();
-  void undo() noexcept;
-
-  SessionImpl& s_;
-  std::vector<InstanceState*> pending_;  // add order
-  std::unordered_map<InstanceState*, InstanceState*> row_switch_;
-  std::unordered_map<InstanceState*, std::vector<Link>> links_;
-  std::vector<Association> associations_;
-  std::vector<InstanceState*> changed_owners_;
-  std::unordered_set<InstanceState*> inserted_;
-
-  std::map<const Mapper*, std::vector<Insert>> inserts_;
-  std::map<const Mapper*, std::vector<Update>> updates_;
-  std::map<const Mapper*, std::vector<InstanceState*>> deletes_;
-  std::vector<Undo> undo_;
-  std::vector<Object> keep_;  // every object the flush touches stays alive until it ends
-  bool empty_ = true;
-};
 
 void UnitOfWork::set_member(InstanceState& st, std::size_t column, const Value& v) {
   const auto& attr = *st.mapper_->columns()[column];
@@ -300,6 +214,7 @@ void UnitOfWork::check_restrictions() {
 
 void UnitOfWork::collect() {
   resolve_deletes();
+  plan_set_cascades();
   check_restrictions();
   // A pending object with the identity of one marked for delete becomes an
   // UPDATE of that row (row switch, spec 5.6).
@@ -340,7 +255,7 @@ void UnitOfWork::collect() {
     deletes_[st->mapper_].push_back(st);
     work = true;
   }
-  empty_ = !work;
+  empty_ = !work && set_statements_.empty();
 }
 
 void UnitOfWork::plan_links(InstanceState& owner) {
@@ -759,6 +674,7 @@ void UnitOfWork::null_children_of_deleted(const Mapper& m) {
           r.cascade().has(Cascade::remove) || r.options().passive_deletes_all)
         continue;
       for (auto* p : parents) {
+        if (set_handled_.contains({p, &r})) continue;  // a set statement nulls them
         detail::RelationshipHandle& h = r.handle(p->block_->object());
         // A dynamic or write-only member never holds all its rows in memory.
         if (!h.is_loaded() || r.loading() == Loading::dynamic ||
@@ -1046,10 +962,11 @@ void UnitOfWork::run() {
     for (const Mapper* m : order) save_mapper(*m);
     write_associations();
     write_post_updates();
-    if (!deletes_.empty()) {
+    if (!deletes_.empty() || !set_statements_.empty()) {
       clear_post_updates_of_deleted();
       delete_associations_of_deleted();
       for (auto it = order.rbegin(); it != order.rend(); ++it) {
+        run_set_statements(**it);
         null_children_of_deleted(**it);
         if (auto d = deletes_.find(*it); d != deletes_.end()) execute_deletes(**it, d->second);
       }
@@ -1287,14 +1204,44 @@ DeletePreview UnitOfWork::preview() {
 
 DeletePreview SessionImpl::delete_preview() { return UnitOfWork(*this).preview(); }
 
-void SessionImpl::flush() {
+void SessionImpl::flush(KeyOnlyDeletes key_only) {
   if (flushing_) throw InvalidRequest("Session is already flushing");
   flushing_ = true;
   struct Reset {
     bool& flag;
     ~Reset() { flag = false; }
   } reset{flushing_};
-  UnitOfWork(*this).run();
+  UnitOfWork(*this, std::move(key_only)).run();
+}
+
+void SessionImpl::delete_rows_with_cascades(const Mapper& mapper,
+                                            std::vector<std::vector<Value>> keys) {
+  const std::unordered_set<InstanceState*> marked_before = marked_deleted_;
+  KeyOnlyDeletes key_only;
+  std::vector<Object> keep;
+  try {
+    for (auto& key : keys) {
+      if (InstanceState* st = find_identity(mapper, key)) {
+        keep.emplace_back(st->block_);
+        remove(*st);
+      } else if (key.size() == 1) {
+        key_only[&mapper].push_back(std::move(key.front()));
+      } else if (detail::ObjectBlock* b = get(mapper, std::move(key))) {
+        keep.emplace_back(b);  // composite keys go object by object
+        remove(b->state());
+      }
+    }
+    flush(std::move(key_only));
+  } catch (...) {
+    // The call had no effect: what it marked for deletion is unmarked again.
+    for (auto* st : std::vector<InstanceState*>(marked_deleted_.begin(), marked_deleted_.end())) {
+      if (marked_before.contains(st)) continue;
+      st->marked_for_delete_ = false;
+      st->deleted_by_cascade_ = false;
+      marked_deleted_.erase(st);
+    }
+    throw;
+  }
 }
 
 }  // namespace relate

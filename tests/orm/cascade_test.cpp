@@ -111,10 +111,10 @@ TEST_P(CascadeTest, UsersAndAddressesTutorialSequence) {
   EXPECT_NE(deletes.back().find("parents"), std::string::npos);
 }
 
-TEST_P(CascadeTest, DeleteIsDecidedAtRemoveLoadingChildren) {
+TEST_P(CascadeTest, PerObjectCascadeLoadsChildrenAtRemove) {
   map({.cascade = "all"});
   const auto id = seed();
-  auto s = session();
+  auto s = session({.set_based_cascades = false});
   auto p = s.get<Parent>(id);
   recorder_.clear();
   s.remove(p);
@@ -123,6 +123,32 @@ TEST_P(CascadeTest, DeleteIsDecidedAtRemoveLoadingChildren) {
   s.commit();
   EXPECT_EQ(count_rows("children"), 0);
   EXPECT_EQ(recorder_.count("UPDATE"), 0u) << "deleted, not nulled";
+}
+
+TEST_P(CascadeTest, UnloadedChildrenAreDeletedAsSetsOneStatementPerLevel) {
+  map({.cascade = "all"});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  recorder_.clear();
+  s.remove(p);
+  EXPECT_EQ(recorder_.count("SELECT"), 0u) << "nothing is loaded at remove()";
+  EXPECT_EQ(s.deleted_objects().size(), 1u) << "only objects in memory are listed";
+  s.commit();
+  const auto deletes = recorder_.starting_with("DELETE");
+  const auto selects = recorder_.count("SELECT");
+  const auto updates = recorder_.count("UPDATE");
+  EXPECT_EQ(count_rows("parents") + count_rows("children") + count_rows("grandchildren"), 0);
+  ASSERT_EQ(deletes.size(), 3u);
+  EXPECT_EQ(deletes[0].rfind("DELETE FROM grandchildren WHERE child_id IN (SELECT children.id FROM "
+                             "children WHERE children.parent_id IN (",
+                             0),
+            0u)
+      << deletes[0];
+  EXPECT_EQ(deletes[1].rfind("DELETE FROM children WHERE parent_id IN (", 0), 0u) << deletes[1];
+  EXPECT_EQ(deletes[2].rfind("DELETE FROM parents WHERE", 0), 0u) << deletes[2];
+  EXPECT_EQ(selects, 0u) << "no child was loaded at flush either";
+  EXPECT_EQ(updates, 0u) << "deleted, not nulled";
 }
 
 TEST_P(CascadeTest, ReparentingAfterRemoveCancelsTheCascadedDelete) {  // DESIGN 4.3

@@ -104,6 +104,13 @@ class QueryBase {
   // checks; rows removed or changed are reflected on objects already in the
   // Session as `sync` says.
   std::int64_t bulk_delete(Synchronize sync = Synchronize::automatic) const;
+  // A bulk delete that keeps the mapping's cascade rules: the matching rows are
+  // removed as if by Session::remove() and flushed, with delete cascades, nulled
+  // foreign keys, association rows and restrict checks carried out as set
+  // statements (one per table level) wherever no object in memory needs
+  // visiting. Rows with objects in the Session go through the unit of work like
+  // any removed object. Returns the number of matching rows.
+  std::int64_t bulk_delete_with_cascades() const;
   std::int64_t bulk_update(std::vector<ColumnAssignment> assignments,
                            Synchronize sync = Synchronize::automatic) const;
 

@@ -32,6 +32,12 @@ struct SessionOptions {
   // The first operation that needs the database begins a transaction; without
   // it, begin() must be called first.
   bool autobegin = true;
+  // A delete cascade (or the nulling of foreign keys) over children that are not
+  // in memory and need no per-object work runs as one statement per table level,
+  // `DELETE ... WHERE parent_id IN (...)`, instead of loading each child. false
+  // loads and visits every child, as SQLAlchemy does; the rows and the objects in
+  // memory end the same either way.
+  bool set_based_cascades = true;
 };
 
 // How a bulk UPDATE/DELETE brings objects already in the Session up to date

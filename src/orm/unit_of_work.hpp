@@ -1,0 +1,131 @@
+#pragma once
+// The unit of work (spec section 5, DESIGN 4.1 and 4.2). unit_of_work.cpp writes
+// objects; set_cascade.cpp turns cascades over rows that are not in memory into
+// set statements (one per table level).
+
+#include <map>
+#include <optional>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "orm/session_impl.hpp"
+
+namespace relate {
+
+// Orders primary keys the same way in every run (statement order, tests).
+bool key_less(const std::vector<Value>& a, const std::vector<Value>& b);
+
+// Whether a cascade along `r` (a one-to-many) can be carried out with set
+// statements when its children are not in memory: nothing below needs objects
+// (no version counter, no post_update, single-column keys, no relationship that
+// must visit objects). Depends on the mapping only.
+bool cascade_as_set(const Registry& registry, const Relationship& r);
+
+class UnitOfWork {
+ public:
+  explicit UnitOfWork(SessionImpl& s, KeyOnlyDeletes key_only = {})
+      : s_(s), key_only_(std::move(key_only)) {}
+
+  void run();
+  DeletePreview preview();
+
+ private:
+  struct Insert {
+    InstanceState* st;
+    std::vector<std::size_t> columns;    // sent
+    std::vector<std::size_t> returning;  // filled in by the database
+    std::vector<Value> values;
+  };
+  struct Update {
+    InstanceState* st;
+    std::vector<std::size_t> columns;  // changed, version counter included
+    std::vector<Value> where_key;      // identity (old key)
+    std::optional<Value> old_version;
+    InstanceState* replaces = nullptr;  // row switch: the deleted object of this row
+    // Values sent instead of the member's: a NULL for a member that cannot hold
+    // one, so that the database (not a conversion in memory) says no.
+    std::vector<std::pair<std::size_t, Value>> forced{};
+  };
+  struct Undo {
+    InstanceState* st;
+    std::size_t column;
+    Value old;
+  };
+
+  // A foreign key to write on a child: the parent's key, or NULL (parent null).
+  struct Link {
+    const Relationship* rel;
+    detail::ObjectBlock* parent;
+  };
+  // A many-to-many association row to write or remove.
+  struct Association {
+    const Relationship* rel;
+    detail::ObjectBlock* owner;
+    detail::ObjectBlock* target;
+    bool add;
+  };
+
+  // Set-based cascades (set_cascade.cpp).
+  struct RowSet;
+  struct SetPlan;
+  void plan_set_cascades();
+  void plan_rows_below(const RowSet& rows, std::vector<const Mapper*>& path, SetPlan& plan);
+  void plan_child_rows(const RowSet& child, const Relationship& r, std::vector<const Mapper*>& path,
+                       SetPlan& plan);
+  bool touches_objects(const RowSet& rows);
+  std::vector<InstanceState*> parents_with_children_in_memory(
+      const std::vector<InstanceState*>& parents, const Relationship& r);
+  bool set_candidate(const InstanceState& st, const Relationship& r) const;
+  void run_set_statements(const Mapper& m);
+
+  void resolve_deletes();
+  void check_restrictions();
+  bool is_orphan(const InstanceState& st) const;
+  void collect();
+  void plan_links(InstanceState& owner);
+  void apply_links(InstanceState& child);
+  bool waits_for_pending_parent(InstanceState& child, const Mapper& m) const;
+  void save_mapper(const Mapper& m);
+  void write_associations();
+  std::vector<const Mapper*> mapper_order() const;
+  void write_post_updates();
+  void clear_post_updates_of_deleted();
+  void delete_associations_of_deleted();
+  void null_children_of_deleted(const Mapper& m);
+  Insert make_insert(InstanceState& st);
+  Update make_update(InstanceState& st, std::vector<std::size_t> changed, InstanceState* replaces);
+  void set_member(InstanceState& st, std::size_t column, const Value& v);
+  void execute_inserts(const Mapper& m, std::vector<Insert>& rows);
+  void execute_updates(const Mapper& m, std::vector<Update>& rows);
+  void execute_deletes(const Mapper& m, std::vector<InstanceState*>& rows);
+  void delete_batch(const Mapper& m, std::vector<InstanceState*>& rows);
+  void finalize();
+  void undo() noexcept;
+
+  SessionImpl& s_;
+  KeyOnlyDeletes key_only_;
+  std::vector<InstanceState*> pending_;  // add order
+  std::unordered_map<InstanceState*, InstanceState*> row_switch_;
+  std::unordered_map<InstanceState*, std::vector<Link>> links_;
+  std::vector<Association> associations_;
+  std::vector<InstanceState*> changed_owners_;
+  std::unordered_set<InstanceState*> inserted_;
+
+  std::map<const Mapper*, std::vector<Insert>> inserts_;
+  std::map<const Mapper*, std::vector<Update>> updates_;
+  std::map<const Mapper*, std::vector<InstanceState*>> deletes_;
+  // Set statements, run in order just before the per-object deletes of the mapper
+  // whose rows they cascade from.
+  std::map<const Mapper*, std::vector<CompiledStatement>> set_statements_;
+  // (parent, relationship) pairs whose children the set statements handle, and
+  // those that must be visited object by object after all.
+  std::set<std::pair<const InstanceState*, const Relationship*>> set_handled_;
+  std::set<std::pair<const InstanceState*, const Relationship*>> per_object_;
+  std::vector<Undo> undo_;
+  std::vector<Object> keep_;  // every object the flush touches stays alive until it ends
+  bool empty_ = true;
+};
+
+}  // namespace relate
