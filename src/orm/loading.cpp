@@ -143,7 +143,11 @@ void SessionImpl::load_relationship(detail::RelationshipHandle& h, bool to_chang
     detail::load_query_collection(*this, h);  // orm/dynamic.cpp
     return;
   }
-  if (!to_change) autoflush();
+  // A removed object's delete cascade would have loaded this collection at
+  // remove() (the per-object path does); when the flush was left to delete the
+  // children as a set, reading them now must show what remove() saw, not run
+  // that delete first.
+  if (!to_change && !owner->state().marked_for_delete_) autoflush();
   Object keep(owner);
   const void* obj = owner->object();
 

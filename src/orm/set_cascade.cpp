@@ -125,7 +125,10 @@ std::vector<std::vector<T>> chunks(const std::vector<T>& all) {
 }  // namespace
 
 bool cascade_as_set(const Registry& registry, const Relationship& r) {
-  if (r.direction() != Direction::one_to_many || r.pairs().size() != 1 || r.options().viewonly)
+  // A write-only owner cannot be deleted without passive_deletes (spec 2.3): the
+  // flush must still say so.
+  if (r.direction() != Direction::one_to_many || r.pairs().size() != 1 || r.options().viewonly ||
+      r.loading() == Loading::write_only)
     return false;
   if (r.cascade().has(Cascade::remove)) {
     std::vector<const Mapper*> path;
@@ -353,9 +356,11 @@ std::vector<InstanceState*> UnitOfWork::parents_with_children_in_memory(
     any = true;
     visit(*st);
   }
-  if (any) {
-    std::vector<Value> values;
-    for (const auto& [v, p] : by_value) values.push_back(v);
+  // Rows of the other parents whose objects are in memory: asked of the database.
+  std::vector<Value> values;
+  for (const auto& [v, p] : by_value)
+    if (!found.contains(p)) values.push_back(v);
+  if (any && !values.empty()) {
     std::vector<Expr> cols;
     for (auto k : c.primary_key()) cols.emplace_back(c.columns()[k]->column());
     cols.emplace_back(c.columns()[pr.child_column]->column());

@@ -214,23 +214,37 @@ TEST_P(RelationshipTest, MovingAChildIsOneUpdate) {
 }
 
 TEST_P(RelationshipTest, DeletingAParentNullsItsChildren) {
-  auto s = session();
-  auto jack =
-      make<User>({.name = "jack",
-                  .addresses = {make<Address>({.email = "a@x"}), make<Address>({.email = "b@x"})}});
-  s.add(jack);
-  s.commit();
-  auto s2 = session();
-  auto j = s2.get<User>(jack.get()->id);
-  s2.remove(j);
-  recorder_.clear();
-  s2.commit();
-  EXPECT_EQ(recorder_.count("SELECT"), 2u)
-      << "the children (addresses, profile) are loaded to null their keys";
-  EXPECT_EQ(recorder_.count("UPDATE"), 1u) << "one batch";
-  EXPECT_EQ(count_rows("users"), 0);
-  EXPECT_EQ(count_rows("addresses"), 2);
-  EXPECT_EQ(rows("SELECT count(*) FROM addresses WHERE user_id IS NULL")[0][0].as_integer(), 2);
+  for (const bool set_based : {false, true}) {
+    SCOPED_TRACE(set_based ? "set-based" : "per object");
+    auto s = session();
+    auto jack = make<User>(
+        {.name = "jack",
+         .addresses = {make<Address>({.email = "a@x"}), make<Address>({.email = "b@x"})}});
+    s.add(jack);
+    s.commit();
+    auto s2 = session({.set_based_cascades = set_based});
+    auto j = s2.get<User>(jack.get()->id);
+    s2.remove(j);
+    recorder_.clear();
+    s2.commit();
+    if (set_based) {
+      EXPECT_EQ(recorder_.count("SELECT"), 0u) << "nothing is loaded";
+      const auto updates = recorder_.starting_with("UPDATE");
+      ASSERT_EQ(updates.size(), 2u) << "one statement per child table (addresses, profiles)";
+      for (const auto& u : updates) {
+        EXPECT_NE(u.find(" SET user_id = "), std::string::npos) << u;
+        EXPECT_NE(u.find(" WHERE user_id IN ("), std::string::npos) << u;
+      }
+    } else {
+      EXPECT_EQ(recorder_.count("SELECT"), 2u)
+          << "the children (addresses, profile) are loaded to null their keys";
+      EXPECT_EQ(recorder_.count("UPDATE"), 1u) << "one batch";
+    }
+    EXPECT_EQ(count_rows("users"), 0);
+    EXPECT_EQ(count_rows("addresses"), 2);
+    EXPECT_EQ(rows("SELECT count(*) FROM addresses WHERE user_id IS NULL")[0][0].as_integer(), 2);
+    (void)rows("DELETE FROM addresses");
+  }
 }
 
 TEST_P(RelationshipTest, SelfReferentialTreeInsertsLevelByLevel) {
