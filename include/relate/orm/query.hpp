@@ -100,9 +100,10 @@ class QueryBase {
   std::int64_t count() const;
   bool exists() const;
   // Bulk statements (spec 8.3): one statement for every matching row, returning
-  // the number matched. They bypass the unit of work: no cascades, no version
-  // checks; rows removed or changed are reflected on objects already in the
-  // Session as `sync` says.
+  // the number matched. They bypass the unit of work: no relationship cascades
+  // (children are left to the database's ON DELETE rules, as in SQLAlchemy), no
+  // version checks; rows removed or changed are reflected on objects already in
+  // the Session as `sync` says. bulk_delete_with_cascades() keeps the cascades.
   std::int64_t bulk_delete(Synchronize sync = Synchronize::automatic) const;
   // A bulk delete that keeps the mapping's cascade rules: the matching rows are
   // removed as if by Session::remove() and flushed, with delete cascades, nulled
