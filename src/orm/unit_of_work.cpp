@@ -157,47 +157,64 @@ void UnitOfWork::check_restrictions() {
       const bool allow_deleted = r.options().restrict_delete == Restrict::restrict;
       std::vector<std::string> blocking;
       std::size_t total = 0;
+      auto note = [&](const InstanceState* c, std::string what) {
+        if (allow_deleted && c != nullptr && c->marked_for_delete_) return;
+        ++total;
+        if (blocking.size() < 5) blocking.push_back(std::move(what));
+      };
+      std::vector<InstanceState*> unloaded;
       for (auto* p : parents) {
         detail::RelationshipHandle& h = r.handle(p->block_->object());
         if (h.is_loaded() && r.loading() != Loading::dynamic &&
             r.loading() != Loading::write_only) {
           h.for_each([&](detail::ObjectBlock* b) {
             const InstanceState& c = b->state();
-            if (allow_deleted && c.marked_for_delete_) return;
-            ++total;
-            if (blocking.size() < 5)
-              blocking.push_back(c.has_identity_ ? c.mapper_->describe(c.identity_)
-                                                 : c.mapper_->class_name() + " (new)");
+            note(&c, c.has_identity_ ? c.mapper_->describe(c.identity_)
+                                     : c.mapper_->class_name() + " (new)");
           });
-          continue;
+        } else {
+          unloaded.push_back(p);
         }
-        // Not in memory: ask the database for the children's keys.
-        const Mapper& target = r.target();
+      }
+      // Not in memory: one query for the children's keys of all these parents.
+      const Mapper& target = r.target();
+      for (std::size_t from = 0; from < unloaded.size(); from += 30000) {
+        const std::size_t to = std::min(unloaded.size(), from + 30000);
         std::vector<Expr> key_cols;
         for (auto k : target.primary_key()) key_cols.emplace_back(target.columns()[k]->column());
         Select q = select(key_cols).from(From(target.table()));
+        // The parents' key columns: one IN list when it is a single column.
+        std::vector<std::pair<const Column*, std::size_t>> cols;
         if (r.direction() == Direction::one_to_many) {
           for (const auto& pr : r.pairs())
-            q = q.where(Expr(target.columns()[pr.child_column]->column()) ==
-                        Expr(pm->columns()[pr.parent_column]->get(p->block_->object())));
+            cols.emplace_back(&target.columns()[pr.child_column]->column(), pr.parent_column);
         } else {
+          for (const auto& [i2, c] : r.secondary_owner()) cols.emplace_back(c, i2);
+        }
+        std::vector<Expr> any_parent;
+        std::vector<Expr> values;
+        for (std::size_t i = from; i < to; ++i) {
+          const void* obj = unloaded[i]->block_->object();
+          std::vector<Expr> match;
+          for (const auto& [c, pc] : cols) {
+            values.emplace_back(pm->columns()[pc]->get(obj));
+            match.push_back(Expr(*c) == Expr(pm->columns()[pc]->get(obj)));
+          }
+          any_parent.push_back(and_(match));
+        }
+        Expr where = cols.size() == 1 ? Expr(*cols.front().first).in_(std::move(values))
+                                      : or_(std::move(any_parent));
+        if (r.direction() == Direction::many_to_many) {
           std::vector<Expr> on;
           for (const auto& [i, c] : r.secondary_target())
             on.push_back(Expr(target.columns()[i]->column()) == Expr(*c));
           q = q.join(From(*r.secondary()), on.size() == 1 ? on.front() : and_(on));
-          for (const auto& [i, c] : r.secondary_owner())
-            q = q.where(Expr(*c) == Expr(pm->columns()[i]->get(p->block_->object())));
         }
-        auto stmt = s_.compile(q);
-        Result res = s_.connection().execute(stmt);
+        q = q.where(std::move(where));
+        Result res = s_.connection().execute(s_.compile(q));
         for (const auto& row : res) {
           std::vector<Value> key = row.values();
-          if (allow_deleted) {
-            const InstanceState* c = s_.find_identity(target, key);
-            if (c != nullptr && c->marked_for_delete_) continue;
-          }
-          ++total;
-          if (blocking.size() < 5) blocking.push_back(target.describe(key));
+          note(s_.find_identity(target, key), target.describe(key));
         }
       }
       if (total == 0) continue;

@@ -78,6 +78,17 @@ TEST_P(RestrictTest, UnloadedChildrenAreFoundWithOneQueryAndBlock) {
   EXPECT_EQ(count_rows("authors"), 1);
 }
 
+TEST_P(RestrictTest, ManyParentsAreCheckedWithOneQuery) {
+  map(Restrict::protect);
+  auto s = session();
+  for (const auto& a : s.query<Author>().all()) s.remove(a);
+  recorder_.clear();
+  EXPECT_THROW(s.flush(), RestrictError);
+  const auto selects = recorder_.starting_with("SELECT");
+  ASSERT_EQ(selects.size(), 1u) << "both authors' books in one query";
+  EXPECT_NE(selects[0].find("author_id IN ("), std::string::npos) << selects[0];
+}
+
 TEST_P(RestrictTest, LoadedChildrenAreCheckedInMemory) {
   map(Restrict::protect);
   auto s = session();
