@@ -184,6 +184,9 @@ class PgDb final : public Db {
   explicit PgDb(const std::string& url) : c_(PQconnectdb(url.c_str())) {
     if (PQstatus(c_) != CONNECTION_OK)
       throw std::runtime_error(std::string("cannot connect to PostgreSQL: ") + PQerrorMessage(c_));
+    // "relation already exists, skipping" and the like are expected here.
+    PQsetNoticeProcessor(
+        c_, [](void*, const char*) {}, nullptr);
   }
   ~PgDb() override { PQfinish(c_); }
   void exec(const std::string& sql) override {
@@ -400,6 +403,7 @@ std::string fixed(double v, int digits) {
   return buf;
 }
 std::string mib(double bytes) { return fixed(bytes / (1024.0 * 1024.0), 1); }
+std::string kib(double bytes) { return fixed(bytes / 1024.0, 0); }
 
 struct Best {
   std::string name;
@@ -469,17 +473,17 @@ void report(const Options& o, const Results& results, std::ostream& md, std::ost
     md << "| " << backend_name(b) << " | " << mib(r) << " | " << mib(h) << " | "
        << fixed(h > 0 ? r / h : 0, 2) << " | ≤ 3.0 |\n";
   }
-  md << "\n| Backend | W8 variant | C++ heap peak after 10% (MiB) | after 100% (MiB) | malloc in "
-        "use after 10% (MiB) | after 100% (MiB) |\n|---|---|---:|---:|---:|---:|\n";
+  md << "\n| Backend | W8 variant | C++ heap peak after 10% (KiB) | after 100% (KiB) | malloc in "
+        "use after 10% (KiB) | after 100% (KiB) |\n|---|---|---:|---:|---:|---:|\n";
   for (Backend b : o.backends) {
     auto it = results.find({b, Workload::stream});
     if (it == results.end()) continue;
     for (const auto& [name, m] : it->second)
       md << "| " << backend_name(b) << " | " << name << " | "
-         << mib(median_of(m.runs, [](const Outcome& x) { return x.peak_early; })) << " | "
-         << mib(median_of(m.runs, [](const Outcome& x) { return x.peak_bytes; })) << " | "
-         << mib(median_of(m.runs, [](const Outcome& x) { return x.malloc_early; })) << " | "
-         << mib(median_of(m.runs, [](const Outcome& x) { return x.malloc_end; })) << " |\n";
+         << kib(median_of(m.runs, [](const Outcome& x) { return x.peak_early; })) << " | "
+         << kib(median_of(m.runs, [](const Outcome& x) { return x.peak_bytes; })) << " | "
+         << kib(median_of(m.runs, [](const Outcome& x) { return x.malloc_early; })) << " | "
+         << kib(median_of(m.runs, [](const Outcome& x) { return x.malloc_end; })) << " |\n";
   }
   md << "\n| Backend | Workload | relate peak (MiB) | hand-written peak (MiB, best variant) |\n"
         "|---|---|---:|---:|\n";
