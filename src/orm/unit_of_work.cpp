@@ -129,6 +129,7 @@ class UnitOfWork {
   std::vector<Undo> undo_;
   std::vector<Object> keep_;  // every object the flush touches stays alive until it ends
   bool empty_ = true;
+  mutable std::optional<std::vector<const Relationship*>> orphan_relationships_;
 };
 
 void UnitOfWork::set_member(InstanceState& st, std::size_t column, const Value& v) {
@@ -181,11 +182,16 @@ UnitOfWork::Update UnitOfWork::make_update(InstanceState& st, std::vector<std::s
 }
 
 bool UnitOfWork::is_orphan(const InstanceState& st) const {
-  for (const Mapper* m : s_.registry_.mappers())
-    for (const auto& r : m->relationships())
-      if (r->cascade().has(Cascade::delete_orphan) && &r->target() == st.mapper_ &&
-          st.has_parent(r.get()) == false)
-        return true;
+  // Asked of every object in the identity map at every flush: the delete-orphan
+  // relationships are listed once per flush, not per object.
+  if (!orphan_relationships_) {
+    orphan_relationships_.emplace();
+    for (const Mapper* m : s_.registry_.mappers())
+      for (const auto& r : m->relationships())
+        if (r->cascade().has(Cascade::delete_orphan)) orphan_relationships_->push_back(r.get());
+  }
+  for (const Relationship* r : *orphan_relationships_)
+    if (&r->target() == st.mapper_ && st.has_parent(r) == false) return true;
   return false;
 }
 
