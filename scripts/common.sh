@@ -33,3 +33,48 @@ relate_build() {
     -DRELATE_WERROR=ON "$@" >/dev/null || exit 1
   ninja -C "$dir" || exit 1
 }
+
+# A throwaway PostgreSQL 15 server (scripts/test, scripts/bench): created with
+# initdb in a temporary folder, listening only on a unix socket there. Callers
+# trap relate_stop_postgres so it is stopped and removed however they exit.
+# RELATE_PG_CPU, when set, pins the server (and every backend it forks) to that CPU.
+relate_pg_dir=""
+relate_pg_bin=""
+
+# initdb refuses to run as root: run the server as the postgres system user then.
+relate_as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+relate_stop_postgres() {
+  if [ -n "$relate_pg_dir" ]; then
+    relate_as_pg "$relate_pg_bin/pg_ctl" -D "$relate_pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$relate_pg_dir"
+    relate_pg_dir=""
+  fi
+}
+
+relate_start_postgres() {
+  relate_pg_bin=$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || dirname "$(command -v initdb)")
+  [ -x "$relate_pg_bin/initdb" ] || { echo "relate: PostgreSQL 15 initdb not found" >&2; exit 1; }
+  relate_pg_dir=$(mktemp -d /tmp/relate-pg.XXXXXX)
+  [ "$(id -u)" -eq 0 ] && chown postgres "$relate_pg_dir"
+  if ! relate_as_pg "$relate_pg_bin/initdb" -D "$relate_pg_dir/data" -A trust -U postgres --no-sync \
+    >"$relate_pg_dir/initdb.log" 2>&1; then
+    cat "$relate_pg_dir/initdb.log" >&2
+    echo "relate: initdb failed; the PostgreSQL tests cannot run" >&2
+    exit 1
+  fi
+  local pin=()
+  [ -n "${RELATE_PG_CPU:-}" ] && pin=(taskset -c "$RELATE_PG_CPU")
+  if ! relate_as_pg "${pin[@]}" "$relate_pg_bin/pg_ctl" -D "$relate_pg_dir/data" -w -t 60 \
+    -l "$relate_pg_dir/server.log" \
+    -o "-k $relate_pg_dir -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c max_connections=300" \
+    start >/dev/null; then
+    cat "$relate_pg_dir/server.log" >&2
+    echo "relate: the throwaway PostgreSQL server did not start; the PostgreSQL tests cannot run" >&2
+    exit 1
+  fi
+  export RELATE_TEST_POSTGRES_URL="postgresql:///postgres?host=$relate_pg_dir&user=postgres"
+  echo "relate: throwaway PostgreSQL server on $relate_pg_dir" >&2
+}

@@ -174,6 +174,7 @@ Result Connection::execute_many(const CompiledStatement& statement,
   result->rows.assign(std::make_move_iterator(outcome.rows.begin()),
                       std::make_move_iterator(outcome.rows.end()));
   result->affected = outcome.rows_affected;
+  result->rowids = std::move(outcome.inserted_rowids);
   return Result(std::move(result));
 }
 

@@ -144,6 +144,11 @@ std::int64_t Result::rows_affected() {
   return state_->affected;
 }
 
+const std::vector<std::int64_t>& Result::inserted_rowids() const {
+  static const std::vector<std::int64_t> none;
+  return state_ ? state_->rowids : none;
+}
+
 void Result::close() {
   if (!state_) return;
   if (state_->cursor) state_->cursor->close();

@@ -248,6 +248,25 @@ class SqliteConnection final : public DriverConnection {
 
   const Dialect& dialect() const noexcept override { return sqlite_dialect(); }
   bool in_transaction() const override { return sqlite3_get_autocommit(db_) == 0; }
+
+  // The one primary-key column, declared INTEGER, of a table that has rowids (no
+  // WITHOUT ROWID, no INTEGER PRIMARY KEY DESC: both give the key an index of its
+  // own). Asked once per table and column and connection.
+  bool is_rowid_alias(const std::string& table, const std::string& column) override {
+    const std::string key = table + '\n' + column;
+    if (auto it = rowid_aliases_.find(key); it != rowid_aliases_.end()) return it->second;
+    static const std::string sql =
+        "SELECT (SELECT count(*) FROM pragma_table_info(?1) WHERE pk > 0) = 1 AND EXISTS (SELECT "
+        "1 FROM pragma_table_info(?1) WHERE pk = 1 AND name = ?2 COLLATE NOCASE AND upper(type) = "
+        "'INTEGER') AND NOT EXISTS (SELECT 1 FROM pragma_index_list(?1) WHERE origin = 'pk')";
+    const Value params[] = {Value(table), Value(column)};
+    auto cursor = execute(sql, params);
+    Row row;
+    const bool alias = cursor->next(row) && row.at(0).as_integer() == 1;
+    cursor->close();
+    rowid_aliases_.emplace(key, alias);
+    return alias;
+  }
   bool healthy() const override { return db_ != nullptr; }
 
   sqlite3* db() const noexcept { return db_; }
@@ -293,6 +312,8 @@ class SqliteConnection final : public DriverConnection {
     const bool own_transaction = !in_transaction();
     if (own_transaction) begin();
     BatchOutcome out;
+    const bool insert = sql.size() >= 6 && iequals(std::string_view(sql).substr(0, 6), "INSERT");
+    if (insert) out.inserted_rowids.reserve(sets.size());
     try {
       for (const auto& set : sets) {
         auto cursor = run(sql, set);
@@ -300,6 +321,7 @@ class SqliteConnection final : public DriverConnection {
         Row row;
         while (cursor->next(row)) out.rows.push_back(std::move(row));
         out.rows_affected += cursor->rows_affected();
+        if (insert) out.inserted_rowids.push_back(sqlite3_last_insert_rowid(db_));
       }
       if (own_transaction) commit();
     } catch (...) {
@@ -323,6 +345,7 @@ class SqliteConnection final : public DriverConnection {
   sqlite3* db_ = nullptr;
   std::string url_;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  std::unordered_map<std::string, bool> rowid_aliases_;
 };
 
 void SqliteCursor::start() {

@@ -69,6 +69,7 @@ struct ResultState {
   ColumnNames columns;
   std::deque<Row> rows;  // execute_many's RETURNING rows
   std::int64_t affected = 0;
+  std::vector<std::int64_t> rowids;  // execute_many's INSERTs on SQLite
 
   bool next(Row& row);
   // Lets the connection go once the cursor no longer reads from it.

@@ -95,11 +95,16 @@ UnitOfWork::Update UnitOfWork::make_update(InstanceState& st, std::vector<std::s
 }
 
 bool UnitOfWork::is_orphan(const InstanceState& st) const {
-  for (const Mapper* m : s_.registry_.mappers())
-    for (const auto& r : m->relationships())
-      if (r->cascade().has(Cascade::delete_orphan) && &r->target() == st.mapper_ &&
-          st.has_parent(r.get()) == false)
-        return true;
+  // Asked of every object in the identity map at every flush: the delete-orphan
+  // relationships are listed once per flush, not per object.
+  if (!orphan_relationships_) {
+    orphan_relationships_.emplace();
+    for (const Mapper* m : s_.registry_.mappers())
+      for (const auto& r : m->relationships())
+        if (r->cascade().has(Cascade::delete_orphan)) orphan_relationships_->push_back(r.get());
+  }
+  for (const Relationship* r : *orphan_relationships_)
+    if (&r->target() == st.mapper_ && st.has_parent(r) == false) return true;
   return false;
 }
 
@@ -756,18 +761,32 @@ void UnitOfWork::execute_inserts(const Mapper& m, std::vector<Insert>& rows) {
       ++j;
     std::vector<std::string> names;
     for (auto c : rows[i].columns) names.push_back(m.columns()[c]->column_name());
-    std::vector<Expr> returning;
-    for (auto c : rows[i].returning) returning.emplace_back(m.columns()[c]->column());
     Insert& first = rows[i];
+    // A key SQLite generates as the rowid is read back as the rowid: RETURNING
+    // costs SQLite a temporary table per statement, several times the INSERT.
+    const auto generated = m.generated_key();
+    const bool by_rowid =
+        first.returning.size() == 1 && generated && first.returning.front() == *generated &&
+        conn.driver().is_rowid_alias(m.table_name(), m.columns()[*generated]->column_name());
+    std::vector<Expr> returning;
+    if (!by_rowid)
+      for (auto c : rows[i].returning) returning.emplace_back(m.columns()[c]->column());
     std::string key = "insert:" + m.table_name() + ":" + join_names(m, first.columns) + ":" +
-                      join_names(m, first.returning);
+                      (by_rowid ? "rowid" : join_names(m, first.returning));
     const CompiledStatement& stmt = s_.compiled(
         key, relate::insert(m.table()).bind_columns(names).returning(std::move(returning)));
     std::vector<std::vector<Value>> sets;
     sets.reserve(j - i);
     for (std::size_t r = i; r < j; ++r) sets.push_back(std::move(rows[r].values));
     Result outcome = conn.execute_many(stmt, sets);
-    if (!first.returning.empty()) {
+    if (by_rowid) {
+      const auto& rowids = outcome.inserted_rowids();
+      if (rowids.size() != j - i)
+        throw FlushError("INSERT into '" + m.table_name() + "' reported " +
+                         std::to_string(rowids.size()) + " rowid(s) for " + std::to_string(j - i) +
+                         " inserted");
+      for (std::size_t r = i; r < j; ++r) set_member(*rows[r].st, *generated, Value(rowids[r - i]));
+    } else if (!first.returning.empty()) {
       const std::vector<Row> back_rows = outcome.rows();
       if (back_rows.size() != j - i)
         throw FlushError("INSERT into '" + m.table_name() + "' returned " +

@@ -126,6 +126,7 @@ class UnitOfWork {
   std::vector<Undo> undo_;
   std::vector<Object> keep_;  // every object the flush touches stays alive until it ends
   bool empty_ = true;
+  mutable std::optional<std::vector<const Relationship*>> orphan_relationships_;
 };
 
 }  // namespace relate

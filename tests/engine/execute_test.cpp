@@ -86,6 +86,46 @@ TEST_P(Execute, ExecuteManyWithAThousandSets) {
   EXPECT_EQ(conn.execute_many(update, updates).rows_affected(), 30);
 }
 
+// What lets the unit of work read SQLite's generated keys without RETURNING:
+// which columns are the rowid, and the rowid of each INSERT of a batch.
+TEST_P(Execute, RowidAliasesAndInsertedRowids) {
+  relate::testing::TestDatabase db(backend());
+  auto engine = create_engine(db.url());
+  auto conn = engine.connect();
+  exec(conn, "CREATE TABLE a (id INTEGER PRIMARY KEY, name TEXT)");
+  exec(conn, "CREATE TABLE b (id BIGINT PRIMARY KEY, name TEXT)");
+  exec(conn, "CREATE TABLE c (x INTEGER, y INTEGER, PRIMARY KEY (x, y))");
+  const bool sqlite = backend() == "sqlite";
+  EXPECT_EQ(conn.driver().is_rowid_alias("a", "id"), sqlite);
+  EXPECT_FALSE(conn.driver().is_rowid_alias("a", "name"));
+  EXPECT_FALSE(conn.driver().is_rowid_alias("b", "id")) << "BIGINT is not INTEGER to SQLite";
+  EXPECT_FALSE(conn.driver().is_rowid_alias("c", "x"));
+  EXPECT_FALSE(conn.driver().is_rowid_alias("missing", "id"));
+  if (sqlite) {
+    exec(conn, "CREATE TABLE d (id INTEGER PRIMARY KEY DESC, name TEXT)");
+    exec(conn, "CREATE TABLE e (id INTEGER PRIMARY KEY, name TEXT) WITHOUT ROWID");
+    EXPECT_FALSE(conn.driver().is_rowid_alias("d", "id")) << "DESC makes it an ordinary key";
+    EXPECT_FALSE(conn.driver().is_rowid_alias("e", "id"));
+  }
+  exec(conn, "INSERT INTO a (id, name) VALUES (40, 'first')");
+  // PostgreSQL generates no key for an INTEGER PRIMARY KEY: it is given there.
+  auto insert = raw(conn.dialect(), sqlite ? "INSERT INTO a (name) VALUES ({name})"
+                                           : "INSERT INTO a (id, name) VALUES ({id}, {name})");
+  std::vector<std::vector<Value>> sets;
+  for (int i = 0; i < 3; ++i)
+    sets.push_back(sqlite ? std::vector<Value>{"n" + std::to_string(i)}
+                          : std::vector<Value>{41 + i, "n" + std::to_string(i)});
+  auto result = conn.execute_many(insert, sets);
+  EXPECT_EQ(result.rows_affected(), 3);
+  if (sqlite)
+    EXPECT_EQ(result.inserted_rowids(), (std::vector<std::int64_t>{41, 42, 43}));
+  else
+    EXPECT_TRUE(result.inserted_rowids().empty());
+  auto update = raw(conn.dialect(), "UPDATE a SET name = {name} WHERE id = {id}");
+  std::vector<std::vector<Value>> updates{{"q", 41}};
+  EXPECT_TRUE(conn.execute_many(update, updates).inserted_rowids().empty());
+}
+
 TEST_P(Execute, ExecuteManyIsAllOrNothing) {
   relate::testing::TestDatabase db(backend());
   auto engine = create_engine(db.url());

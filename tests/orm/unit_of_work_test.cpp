@@ -207,7 +207,12 @@ TEST_P(UnitOfWorkTest, GeneratedAndExplicitKeysAreSeparateBatchesInAddOrder) {
   s.flush();
   auto inserts = recorder_.starting_with("INSERT");
   ASSERT_EQ(inserts.size(), 3u);
-  EXPECT_HAS(inserts[0], "RETURNING");
+  // SQLite's generated key is the rowid, read without RETURNING (its temporary
+  // table costs more than the INSERT).
+  if (backend() == "postgresql")
+    EXPECT_HAS(inserts[0], "RETURNING");
+  else
+    EXPECT_EQ(inserts[0].find("RETURNING"), std::string::npos) << inserts[0];
   EXPECT_HAS(params_of("INSERT")[1], "50, 'explicit'");
   EXPECT_GT(a.get()->id, 0);
   EXPECT_GT(c.get()->id, 0);

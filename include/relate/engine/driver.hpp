@@ -75,6 +75,8 @@ struct BatchOutcome {
   std::int64_t rows_affected = 0;
   ColumnNames columns;
   std::vector<Row> rows;
+  // SQLite: the rowid each set of an INSERT inserted, in order.
+  std::vector<std::int64_t> inserted_rowids;
 };
 
 class DriverConnection {
@@ -99,6 +101,13 @@ class DriverConnection {
   void savepoint(std::string_view name);
   void release_savepoint(std::string_view name);
   void rollback_to_savepoint(std::string_view name);
+
+  // Whether `column` of `table` is the table's rowid (SQLite's INTEGER PRIMARY
+  // KEY), so that the rowid of an INSERT is its key. False where there is no
+  // such thing.
+  virtual bool is_rowid_alias(const std::string& /*table*/, const std::string& /*column*/) {
+    return false;
+  }
 
   // Whether the database has a transaction open on this connection.
   virtual bool in_transaction() const = 0;

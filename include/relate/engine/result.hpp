@@ -138,6 +138,12 @@ class Result {
   // the end, so unread rows are read into memory first.
   std::int64_t rows_affected();
 
+  // execute_many of an INSERT on SQLite: the rowid each parameter set inserted,
+  // in order (empty otherwise). This is how the unit of work learns keys that
+  // SQLite generates without RETURNING, which costs SQLite a temporary table per
+  // statement.
+  const std::vector<std::int64_t>& inserted_rowids() const;
+
   // Discards unread rows and lets go of the connection.
   void close();
 

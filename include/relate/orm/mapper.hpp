@@ -58,6 +58,32 @@ class ColumnAttribute {
 
 namespace detail {
 
+template <class M>
+struct is_optional : std::false_type {};
+template <class M>
+struct is_optional<std::optional<M>> : std::true_type {};
+
+// Whether a member holds `v` as its adapter would write it, compared in place for
+// the common types: change detection at every flush asks this of every column of
+// every object, and building a Value copies strings.
+template <class M>
+bool member_holds(const M& member, const Value& v) {
+  if constexpr (std::same_as<M, std::string>) {
+    return v.kind() == ValueKind::text && v.as_text() == member;
+  } else if constexpr (std::same_as<M, bool>) {
+    return v.kind() == ValueKind::boolean && v.as_boolean() == member;
+  } else if constexpr (std::same_as<M, std::int64_t> || std::same_as<M, std::int32_t> ||
+                       std::same_as<M, std::int16_t>) {
+    return v.kind() == ValueKind::integer && v.as_integer() == member;
+  } else if constexpr (std::same_as<M, double>) {
+    return v.kind() == ValueKind::real && v.as_real() == member;
+  } else if constexpr (is_optional<M>::value) {
+    return member ? member_holds(*member, v) : v.is_null();
+  } else {
+    return type_adapter<M>::to_value(member) == v;
+  }
+}
+
 template <class T, class M>
 class MemberColumn final : public ColumnAttribute {
  public:
@@ -73,6 +99,9 @@ class MemberColumn final : public ColumnAttribute {
     } catch (const ConversionError& e) {
       throw ConversionError(std::string(type_name<T>()) + "." + column_name() + ": " + e.what());
     }
+  }
+  bool holds(const void* object, const Value& value) const override {
+    return member_holds(static_cast<const T*>(object)->*member_, value);
   }
   M T::*member() const noexcept { return member_; }
 
