@@ -238,7 +238,6 @@ struct Outcome {
   std::string error;
   std::vector<std::string> rows;
   std::vector<std::string> objects;
-  friend bool operator==(const Outcome&, const Outcome&) = default;
 };
 
 class SetCascadeTest : public OrmTest {
