@@ -386,6 +386,7 @@ void UnitOfWork::plan_set_cascades() {
     for (const auto& k : keys) {
       if (detail::ObjectBlock* b = s_.get(m, {k})) {
         keep_.emplace_back(b);
+        b->release();  // get() hands out a counted reference
         s_.remove(b->state());
       }
     }

@@ -1264,6 +1264,7 @@ void SessionImpl::delete_rows_with_cascades(const Mapper& mapper,
         key_only[&mapper].push_back(std::move(key.front()));
       } else if (detail::ObjectBlock* b = get(mapper, std::move(key))) {
         keep.emplace_back(b);  // composite keys go object by object
+        b->release();          // get() hands out a counted reference
         remove(b->state());
       }
     }
