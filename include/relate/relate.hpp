@@ -34,3 +34,4 @@
 #include "relate/orm/registry.hpp"
 #include "relate/orm/relationship.hpp"
 #include "relate/orm/session.hpp"
+#include "relate/version.hpp"
