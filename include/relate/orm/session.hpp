@@ -10,6 +10,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "relate/core/compiled.hpp"
@@ -45,6 +47,20 @@ enum class Synchronize : std::uint8_t {
 
 class SessionImpl;
 
+namespace detail {
+// A primary-key argument of Session::get(): any mapped value type, and string
+// literals for text keys (get<Seat>("main", 12)).
+template <class K>
+Value key_value(const K& key) {
+  if constexpr (SqlValueType<K>)
+    return to_value(key);
+  else if constexpr (std::is_convertible_v<const K&, std::string_view>)
+    return Value(std::string_view(key));
+  else
+    static_assert(SqlValueType<K>, "relate: a primary-key value must be of a mapped value type");
+}
+}  // namespace detail
+
 class Session {
  public:
   Session(Engine engine, Registry& registry, SessionOptions options = {});
@@ -67,7 +83,7 @@ class Session {
   // Composite keys take one argument per key column, in key order.
   template <class T, class... Key>
   Ptr<T> get(const Key&... key) {
-    return Ptr<T>::adopt(get_block(registry_mapper(typeid(T)), {Value(to_value(key))...}));
+    return Ptr<T>::adopt(get_block(registry_mapper(typeid(T)), {detail::key_value(key)...}));
   }
 
   // SQLAlchemy's Session.delete(): the row is deleted at the next flush.
