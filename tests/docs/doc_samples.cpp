@@ -6,6 +6,11 @@
 // naming a region of a program in docs/samples/, marked there by two lines
 // `//! [move]` (Doxygen's snippet markers). The programs are built and run by
 // the test suite; this tool checks that each block shows exactly its region.
+// Blocks of other kinds may name a region too: ```text blocks that show what a
+// program prints name a region of its <name>.expected file, which the test
+// suite compares with the program's output (the program prints the markers).
+// A reference without #region stands for the whole file; the path is relative
+// to docs/samples/.
 //
 //   doc_samples check  <repository>   fails, naming the block, on any difference
 //   doc_samples update <repository>   rewrites the blocks from the programs
@@ -69,6 +74,12 @@ std::optional<std::vector<std::string>> region(const std::vector<std::string>& f
   return out;
 }
 
+// A whole file (a reference without #region), without its trailing blank lines.
+std::optional<std::vector<std::string>> whole(std::vector<std::string> file) {
+  while (!file.empty() && trim(file.back()).empty()) file.pop_back();
+  return file;
+}
+
 struct Block {
   std::size_t open;   // index of the ```cpp line
   std::size_t close;  // index of the closing ``` line
@@ -93,24 +104,22 @@ int run(const fs::path& root, bool update) {
       if (!t.starts_with("```")) continue;
       std::size_t close = i + 1;
       while (close < lines.size() && trim(lines[close]) != "```") ++close;
-      if (t == "```cpp" || t == "```c++" || t == "```C++") {
-        std::size_t prev = i;
-        while (prev > 0 && trim(lines[prev - 1]).empty()) --prev;
-        std::string ref;
-        if (prev > 0) {
-          const std::string p = trim(lines[prev - 1]);
-          const std::string open = "<!-- sample: ", end = " -->";
-          if (p.starts_with(open) && p.ends_with(end))
-            ref = p.substr(open.size(), p.size() - open.size() - end.size());
-        }
-        if (ref.empty()) {
-          std::cerr << shown << ":" << i + 1
-                    << ": a C++ block without a `<!-- sample: file.cpp#region -->` line before "
-                       "it; put the code in docs/samples/ so that it is compiled\n";
-          ++problems;
-        } else {
-          blocks.push_back({i, close, ref});
-        }
+      std::size_t prev = i;
+      while (prev > 0 && trim(lines[prev - 1]).empty()) --prev;
+      std::string ref;
+      if (prev > 0) {
+        const std::string p = trim(lines[prev - 1]);
+        const std::string open = "<!-- sample: ", end = " -->";
+        if (p.starts_with(open) && p.ends_with(end))
+          ref = p.substr(open.size(), p.size() - open.size() - end.size());
+      }
+      if (!ref.empty()) {
+        blocks.push_back({i, close, ref});
+      } else if (t == "```cpp" || t == "```c++" || t == "```C++") {
+        std::cerr << shown << ":" << i + 1
+                  << ": a C++ block without a `<!-- sample: file.cpp#region -->` line before "
+                     "it; put the code in docs/samples/ so that it is compiled\n";
+        ++problems;
       }
       i = close;
     }
@@ -119,12 +128,8 @@ int run(const fs::path& root, bool update) {
     for (auto b = blocks.rbegin(); b != blocks.rend(); ++b) {
       const auto hash = b->reference.find('#');
       const std::string where = shown + ":" + std::to_string(b->open + 1);
-      if (hash == std::string::npos) {
-        std::cerr << where << ": '" << b->reference << "' should be file.cpp#region\n";
-        ++problems;
-        continue;
-      }
-      const fs::path file = root / "docs" / "samples" / b->reference.substr(0, hash);
+      const fs::path file =
+          (root / "docs" / "samples" / b->reference.substr(0, hash)).lexically_normal();
       if (!samples.contains(file)) {
         if (!fs::exists(file)) {
           std::cerr << where << ": no sample program " << fs::relative(file, root).string() << "\n";
@@ -134,7 +139,9 @@ int run(const fs::path& root, bool update) {
         samples[file] = read_lines(file);
       }
       std::string error;
-      auto code = region(samples[file], b->reference.substr(hash + 1), error);
+      auto code = hash == std::string::npos
+                      ? whole(samples[file])
+                      : region(samples[file], b->reference.substr(hash + 1), error);
       if (!code) {
         std::cerr << where << ": " << fs::relative(file, root).string() << " " << error << "\n";
         ++problems;
@@ -166,7 +173,7 @@ int run(const fs::path& root, bool update) {
       std::cout << "updated " << shown << "\n";
     }
   }
-  if (problems == 0) std::cout << checked << " C++ blocks match their sample programs\n";
+  if (problems == 0) std::cout << checked << " blocks match their sample programs\n";
   return problems == 0 ? 0 : 1;
 }
 
