@@ -47,15 +47,14 @@ struct Note {
 
 namespace {
 
+//! [restrict-map]
 void map_authors(relate::Registry& registry, relate::Restrict policy) {
-  //! [restrict-map]
   registry.map<Author>("authors", [&](auto& m) {
     m.column("id", &Author::id, relate::primary_key());
     m.column("name", &Author::name);
     m.relationship("books", &Author::books,
                    {.back_populates = "author", .restrict_delete = policy});
   });
-  //! [restrict-map]
   registry.map<Book>("books", [](auto& m) {
     m.column("id", &Book::id, relate::primary_key());
     m.column("title", &Book::title);
@@ -63,6 +62,7 @@ void map_authors(relate::Registry& registry, relate::Restrict policy) {
     m.relationship("author", &Book::author, {.back_populates = "books"});
   });
 }
+//! [restrict-map]
 
 std::int64_t add_author(const relate::Engine& engine, relate::Registry& registry, int books) {
   relate::Session session(engine, registry);

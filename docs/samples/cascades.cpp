@@ -34,13 +34,16 @@ namespace {
 
 using relate::ReferentialAction;
 
+//! [config]
+// One row of the table in docs/cascades.md.
 struct Config {
   const char* cascade = "save-update, merge";
   bool passive_deletes = false;
   bool passive_deletes_all = false;
-  ReferentialAction on_delete = ReferentialAction::no_action;
-  bool not_null = false;
+  relate::ReferentialAction on_delete = relate::ReferentialAction::no_action;
+  bool not_null = false;  // the foreign key column refuses NULL
 };
+//! [config]
 
 void map(relate::Registry& registry, const Config& c) {
   //! [map]

@@ -78,6 +78,10 @@ void building(relate::Session& session) {
   assert(seventies[0]->title == "The Dispossessed");
   //! [filter]
 
+  // `== std::nullopt` is IS NULL (the table on the page says so).
+  assert(session.query<Book>().filter(col(&Book::genre) == std::nullopt).count() == 1);
+  assert(session.query<Book>().filter(col(&Book::genre) != std::nullopt).count() == 3);
+
   //! [filter-by]
   auto earthsea = session.query<Book>().filter_by(&Book::title, "A Wizard of Earthsea").one();
   auto cheap = session.query<Book>()

@@ -48,29 +48,41 @@ bool is_marker(const std::string& line) {
   return t.starts_with("//! [") && t.ends_with("]");
 }
 
-// The lines between the two `//! [name]` markers, without other markers (regions
-// may overlap), shifted left by their common indentation.
+// Shifts lines left by their common indentation and drops blank lines at both ends.
+std::vector<std::string> dedent(std::vector<std::string> lines) {
+  std::size_t indent = std::string::npos;
+  for (const auto& l : lines)
+    if (!trim(l).empty()) indent = std::min(indent, l.find_first_not_of(' '));
+  for (auto& l : lines) l = trim(l).empty() ? std::string() : l.substr(indent);
+  while (!lines.empty() && lines.back().empty()) lines.pop_back();
+  while (!lines.empty() && lines.front().empty()) lines.erase(lines.begin());
+  return lines;
+}
+
+// The lines between two `//! [name]` markers, without other markers (regions
+// may overlap). A region may come in several parts (a struct at namespace
+// scope, then code inside main()): each pair of markers is one part, dedented
+// on its own, and the parts are joined with a blank line.
 std::optional<std::vector<std::string>> region(const std::vector<std::string>& file,
                                                const std::string& name, std::string& error) {
   const std::string marker = "//! [" + name + "]";
   std::vector<std::size_t> at;
   for (std::size_t i = 0; i < file.size(); ++i)
     if (trim(file[i]) == marker) at.push_back(i);
-  if (at.size() != 2) {
+  if (at.empty() || at.size() % 2 != 0) {
     error = at.empty() ? "has no region '" + name + "'"
                        : "marks region '" + name + "' " + std::to_string(at.size()) +
-                             " times; a region has one start and one end line";
+                             " times; each part of a region has a start and an end line";
     return std::nullopt;
   }
   std::vector<std::string> out;
-  for (std::size_t i = at[0] + 1; i < at[1]; ++i)
-    if (!is_marker(file[i])) out.push_back(file[i]);
-  std::size_t indent = std::string::npos;
-  for (const auto& l : out)
-    if (!trim(l).empty()) indent = std::min(indent, l.find_first_not_of(' '));
-  for (auto& l : out) l = trim(l).empty() ? std::string() : l.substr(indent);
-  while (!out.empty() && out.back().empty()) out.pop_back();
-  while (!out.empty() && out.front().empty()) out.erase(out.begin());
+  for (std::size_t p = 0; p < at.size(); p += 2) {
+    std::vector<std::string> part;
+    for (std::size_t i = at[p] + 1; i < at[p + 1]; ++i)
+      if (!is_marker(file[i])) part.push_back(file[i]);
+    if (!out.empty()) out.emplace_back();
+    for (auto& l : dedent(std::move(part))) out.push_back(std::move(l));
+  }
   return out;
 }
 
