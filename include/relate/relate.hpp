@@ -1,5 +1,6 @@
 #pragma once
-// relate: a C++20 object-relational mapper. This umbrella header is the public face.
+/// @file
+/// relate: a C++20 object-relational mapper. This umbrella header is the public face.
 
 #include "relate/core/compiled.hpp"
 #include "relate/core/dialect.hpp"

@@ -1,13 +1,16 @@
 #pragma once
-// Query<T>: SQLAlchemy's legacy session.query(User) for one mapped struct
-// (spec section 8). Results go through the identity map. Every execution
-// autoflushes first.
-//
-//   auto users = session.query<User>()
-//                    .filter(relate::col(&User::name).like("j%"))
-//                    .order_by(relate::desc(&User::id))
-//                    .limit(10)
-//                    .all();
+/// @file
+/// `Query<T>`: SQLAlchemy's legacy session.query(User) for one mapped struct
+/// (spec section 8). Results go through the identity map. Every execution
+/// autoflushes first.
+///
+/// @code
+///   auto users = session.query<User>()
+///                    .filter(relate::col(&User::name).like("j%"))
+///                    .order_by(relate::desc(&User::id))
+///                    .limit(10)
+///                    .all();
+/// @endcode
 
 #include <concepts>
 #include <cstdint>
@@ -27,7 +30,7 @@
 
 namespace relate {
 
-// One column assignment of a bulk UPDATE: relate::assign(&User::name, "x").
+/// One column assignment of a bulk UPDATE: relate::assign(&User::name, "x").
 struct ColumnAssignment {
   std::function<std::size_t(const Mapper&)> column;
   Value value;
@@ -55,23 +58,23 @@ RelationshipResolver relationship_resolver(H T::*member) {
 Expr related_exists(const Relationship& r, const Criterion* criterion, const Registry& registry);
 }  // namespace detail
 
-// Criteria on related rows: col(&User::addresses).any(col(&Address::email).like("%@x"))
-// and col(&Address::user).has(col(&User::name) == "jack"), as EXISTS subqueries.
-// Inside a self-referential relationship's criterion, the struct's columns name
-// the related row (the subquery aliases the table), never the outer one.
+/// Criteria on related rows: col(&User::addresses).any(col(&Address::email).like("%@x"))
+/// and col(&Address::user).has(col(&User::name) == "jack"), as EXISTS subqueries.
+/// Inside a self-referential relationship's criterion, the struct's columns name
+/// the related row (the subquery aliases the table), never the outer one.
 template <class T, class H>
 class RelationshipRef {
  public:
   explicit RelationshipRef(H T::*member) : resolve_(detail::relationship_resolver(member)) {}
 
-  // Some related object (matching the criterion) exists: for collections.
+  /// Some related object (matching the criterion) exists: for collections.
   Criterion any() const requires detail::is_relationship_handle<H>::collection {
     return exists(std::nullopt);
   }
   Criterion any(Criterion c) const requires detail::is_relationship_handle<H>::collection {
     return exists(std::move(c));
   }
-  // The related object exists (and matches): for single-object members.
+  /// The related object exists (and matches): for single-object members.
   Criterion has() const requires(!detail::is_relationship_handle<H>::collection) {
     return exists(std::nullopt);
   }
@@ -93,16 +96,17 @@ requires detail::is_relationship_handle<H>::value RelationshipRef<T, H> col(H T:
   return RelationshipRef<T, H>(member);
 }
 
+/// The part of Query<T> that does not depend on T.
 class QueryBase {
  public:
   QueryBase(SessionImpl& session, const Mapper& mapper) : session_(&session), mapper_(&mapper) {}
 
   std::int64_t count() const;
   bool exists() const;
-  // Bulk statements (spec 8.3): one statement for every matching row, returning
-  // the number matched. They bypass the unit of work: no cascades, no version
-  // checks; rows removed or changed are reflected on objects already in the
-  // Session as `sync` says.
+  /// Bulk statements (spec 8.3): one statement for every matching row, returning
+  /// the number matched. They bypass the unit of work: no cascades, no version
+  /// checks; rows removed or changed are reflected on objects already in the
+  /// Session as `sync` says.
   std::int64_t bulk_delete(Synchronize sync = Synchronize::automatic) const;
   std::int64_t bulk_update(std::vector<ColumnAssignment> assignments,
                            Synchronize sync = Synchronize::automatic) const;
@@ -142,13 +146,14 @@ class QueryBase {
   std::vector<LoaderOption> options_;
 };
 
+/// A query for objects of T: see the file description and docs/queries.md.
 template <class T>
 class Query : public QueryBase {
  public:
   using QueryBase::QueryBase;
 
-  // Each builder works on a named query (returns it) and on a temporary (returns
-  // a new query by value, so `for (auto u : s.query<U>().filter(...))` is safe).
+  /// Each builder works on a named query (returns it) and on a temporary (returns
+  /// a new query by value, so `for (auto u : s.query<U>().filter(...))` is safe).
   Query& filter(Criterion c) & {
     where_.push_back(std::move(c));
     return *this;
@@ -183,7 +188,7 @@ class Query : public QueryBase {
   }
   Query offset(std::int64_t n) && { return std::move(offset(n)); }
 
-  // Loader options (see loader_options.hpp): how this query loads relationships.
+  /// Loader options (see loader_options.hpp): how this query loads relationships.
   template <class... O>
   requires(std::derived_from<O, LoaderOption>&&...) Query& options(O... o) & {
     (options_.push_back(std::move(o)), ...);
@@ -193,9 +198,9 @@ class Query : public QueryBase {
   requires(std::derived_from<O, LoaderOption>&&...) Query options(O... o) && {
     return std::move(options(std::move(o)...));
   }
-  // INNER JOIN along a relationship of T or of a struct joined before:
-  // .join(&User::addresses).join(&Address::dings). Entity results stay
-  // de-duplicated; filter on the joined struct's members with col().
+  /// INNER JOIN along a relationship of T or of a struct joined before:
+  /// .join(&User::addresses).join(&Address::dings). Entity results stay
+  /// de-duplicated; filter on the joined struct's members with col().
   template <class U, class H>
   Query& join(H U::*member) & {
     joins_.push_back({detail::relationship_resolver(member), false});
@@ -205,7 +210,7 @@ class Query : public QueryBase {
   Query join(H U::*member) && {
     return std::move(join(member));
   }
-  // LEFT OUTER JOIN along a relationship.
+  /// LEFT OUTER JOIN along a relationship.
   template <class U, class H>
   Query& outer_join(H U::*member) & {
     joins_.push_back({detail::relationship_resolver(member), true});
@@ -216,13 +221,13 @@ class Query : public QueryBase {
     return std::move(outer_join(member));
   }
 
-  // De-duplicated by identity (spec 8.2), with eager loads done.
+  /// De-duplicated by identity (spec 8.2), with eager loads done.
   std::vector<Ptr<T>> all() const { return wrap(fetch(std::nullopt)); }
   Ptr<T> first() const {
     auto v = wrap(fetch(1));
     return v.empty() ? Ptr<T>() : v.front();
   }
-  // Exactly one row, else NoResultFound / MultipleResultsFound.
+  /// Exactly one row, else NoResultFound / MultipleResultsFound.
   Ptr<T> one() const {
     auto v = wrap(fetch(2));
     if (v.empty()) throw NoResultFound("No row was found when one was required");
@@ -237,7 +242,7 @@ class Query : public QueryBase {
     return v.empty() ? Ptr<T>() : v.front();
   }
 
-  // Only the named columns, as tuples (not objects, not de-duplicated).
+  /// Only the named columns, as tuples (not objects, not de-duplicated).
   template <class... M>
   std::vector<std::tuple<M...>> values(M T::*... members) const {
     const Mapper& m = *mapper_;
@@ -249,12 +254,12 @@ class Query : public QueryBase {
     return out;
   }
 
-  // Streams rows: each object is made as the iteration reaches it, and is kept
-  // only as long as the caller (or unflushed changes) keep it. Streaming loads
-  // no relationship eagerly (no JOINs, no IN queries): a second statement would
-  // make the driver buffer the rest of the rows, and memory must stay bounded.
-  // Members load lazily on access; lazyload/raiseload options apply. Rows are
-  // not de-duplicated either (that would mean remembering every row).
+  /// Streams rows: each object is made as the iteration reaches it, and is kept
+  /// only as long as the caller (or unflushed changes) keep it. Streaming loads
+  /// no relationship eagerly (no JOINs, no IN queries): a second statement would
+  /// make the driver buffer the rest of the rows, and memory must stay bounded.
+  /// Members load lazily on access; lazyload/raiseload options apply. Rows are
+  /// not de-duplicated either (that would mean remembering every row).
   class iterator {
    public:
     using value_type = Ptr<T>;
