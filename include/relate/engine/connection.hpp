@@ -38,6 +38,7 @@ class Connection {
   Connection& operator=(Connection&&) noexcept;
   ~Connection();
 
+  /// The SQL dialect of the database.
   const Dialect& dialect() const;
 
   /// Runs a compiled statement. Placeholders bound to keys take their values
@@ -68,6 +69,7 @@ class Connection {
   [[nodiscard]] Transaction begin();
   /// Opens a savepoint inside the open transaction; InvalidRequest without one.
   [[nodiscard]] Savepoint begin_nested();
+  /// Whether a transaction is open on this connection.
   bool in_transaction() const;
 
   /// Gives the connection back now (it also goes back at destruction).

@@ -52,16 +52,20 @@ struct EngineState;
 /// create_engine(); copies share the pool.
 class Engine {
  public:
+  /// The SQL dialect of the database.
   const Dialect& dialect() const noexcept;
+  /// SQLite or PostgreSQL.
   Backend backend() const noexcept;
   /// The URL with its password masked; the unmasked URL is never handed out.
   std::string url() const;
+  /// The options the engine was created with.
   const EngineOptions& options() const noexcept;
 
   /// A Connection from the pool; PoolTimeout when none frees up in time,
   /// OperationalError when a new connection cannot be opened.
   Connection connect() const;
 
+  /// The connection pool.
   Pool& pool() const noexcept;
   /// Closes idle connections (for sqlite://, that drops the database once the
   /// connection is idle).

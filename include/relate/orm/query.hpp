@@ -101,7 +101,9 @@ class QueryBase {
  public:
   QueryBase(SessionImpl& session, const Mapper& mapper) : session_(&session), mapper_(&mapper) {}
 
+  /// SELECT count(*) FROM (this query): rows, not objects.
   std::int64_t count() const;
+  /// Whether the query has a row.
   bool exists() const;
   /// Bulk statements (spec 8.3): one statement for every matching row, returning
   /// the number matched. They bypass the unit of work: no cascades, no version
@@ -167,6 +169,7 @@ class Query : public QueryBase {
   requires ComparableWith<V, M> Query filter_by(M T::*member, const V& value) && {
     return std::move(filter(col(member) == value));
   }
+  /// Adds ORDER BY terms: members (ascending), asc(member), desc(member).
   Query& order_by(std::initializer_list<OrderTerm> terms) & {
     order_by_.insert(order_by_.end(), terms.begin(), terms.end());
     return *this;
@@ -177,11 +180,13 @@ class Query : public QueryBase {
     return *this;
   }
   Query order_by(OrderTerm term) && { return std::move(order_by(std::move(term))); }
+  /// At most n rows.
   Query& limit(std::int64_t n) & {
     limit_ = n;
     return *this;
   }
   Query limit(std::int64_t n) && { return std::move(limit(n)); }
+  /// Skips the first n rows.
   Query& offset(std::int64_t n) & {
     offset_ = n;
     return *this;
@@ -223,6 +228,7 @@ class Query : public QueryBase {
 
   /// De-duplicated by identity (spec 8.2), with eager loads done.
   std::vector<Ptr<T>> all() const { return wrap(fetch(std::nullopt)); }
+  /// The first object (LIMIT 1), or a null Ptr.
   Ptr<T> first() const {
     auto v = wrap(fetch(1));
     return v.empty() ? Ptr<T>() : v.front();
@@ -235,6 +241,7 @@ class Query : public QueryBase {
       throw MultipleResultsFound("Multiple rows were found when exactly one was required");
     return v.front();
   }
+  /// One object or a null Ptr; MultipleResultsFound for more.
   Ptr<T> one_or_none() const {
     auto v = wrap(fetch(2));
     if (v.size() > 1)
@@ -279,6 +286,7 @@ class Query : public QueryBase {
     std::shared_ptr<Cursor> cursor_;
     Ptr<T> current_;
   };
+  /// Runs the query and streams its rows (see iterator).
   iterator begin() const { return iterator(cursor()); }
   iterator end() const { return iterator(); }
 

@@ -76,6 +76,7 @@ class Session {
 
   /// transient -> pending; detached -> persistent; a marked delete is cancelled.
   void add(const Object& object);
+  /// add() for each object.
   void add_all(std::initializer_list<Object> objects);
   template <class Range>
   void add_all(const Range& objects) {
@@ -93,19 +94,29 @@ class Session {
   /// SQLAlchemy's Session.delete(): the row is deleted at the next flush.
   void remove(const Object& object);
 
+  /// Writes every pending change now, atomically: on failure the database and
+  /// the Session are as they were before the flush, and the error is thrown.
   void flush();
+  /// Flushes and commits; with expire_on_commit, expires every object.
   void commit();
+  /// Rolls the transaction back: objects added or inserted in it become
+  /// transient, objects deleted in it persistent again, and every object is expired.
   void rollback();
   /// Expunges everything and ends the transaction (ROLLBACK only if one is open).
   void close();
   /// Begins the transaction explicitly (needed when autobegin is off).
   void begin();
+  /// Whether a transaction is open.
   bool in_transaction() const noexcept;
 
+  /// Takes the object (and what its expunge cascades reach) out of the Session:
+  /// persistent becomes detached, pending becomes transient.
   void expunge(const Object& object);
+  /// Takes every object out of the Session.
   void expunge_all();
   /// Discards loaded values (unflushed changes included); the next access reloads.
   void expire(const Object& object, std::initializer_list<std::string_view> columns = {});
+  /// Expires every object in the Session.
   void expire_all();
   /// Flushes, then reloads the object's columns now. InvalidRequest if the row is gone.
   void refresh(const Object& object);
@@ -137,15 +148,19 @@ class Session {
    private:
     SessionImpl& session_;
   };
+  /// A guard that turns autoflush off until it is destroyed.
   [[nodiscard]] NoAutoflush no_autoflush();
 
+  /// A query for objects of T (see Query).
   template <class T>
   Query<T> query();
 
   /// Runs a Core statement inside the Session's transaction (no autoflush).
   Result execute(const Executable& statement, const Params& params = {});
 
+  /// The registry the Session maps with.
   Registry& registry() const noexcept;
+  /// The engine the Session works against.
   const Engine& engine() const noexcept;
   SessionImpl& impl() const noexcept { return *impl_; }
 
