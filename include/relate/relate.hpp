@@ -1,5 +1,6 @@
 #pragma once
-// relate: a C++20 object-relational mapper. This umbrella header is the public face.
+/// @file
+/// relate: a C++20 object-relational mapper. This umbrella header is the public face.
 
 #include "relate/core/compiled.hpp"
 #include "relate/core/dialect.hpp"
@@ -34,3 +35,4 @@
 #include "relate/orm/registry.hpp"
 #include "relate/orm/relationship.hpp"
 #include "relate/orm/session.hpp"
+#include "relate/version.hpp"

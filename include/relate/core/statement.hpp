@@ -1,13 +1,16 @@
 #pragma once
-// Statements: SELECT, INSERT, UPDATE, DELETE, raw text and DDL. Each is a value
-// with generative builders (every builder returns a new statement and leaves the
-// old one as it was), compiled to SQL by a Dialect:
-//
-//   auto q = relate::select({users.c("id"), users.c("name")})
-//                .where(users.c("name") == "jack")
-//                .order_by({relate::desc(users.c("id"))})
-//                .limit(10);
-//   relate::CompiledStatement s = relate::sqlite_dialect().compile(q);
+/// @file
+/// Statements: SELECT, INSERT, UPDATE, DELETE, raw text and DDL. Each is a value
+/// with generative builders (every builder returns a new statement and leaves the
+/// old one as it was), compiled to SQL by a Dialect:
+///
+/// @code
+///   auto q = relate::select({users.c("id"), users.c("name")})
+///                .where(users.c("name") == "jack")
+///                .order_by({relate::desc(users.c("id"))})
+///                .limit(10);
+///   relate::CompiledStatement s = relate::sqlite_dialect().compile(q);
+/// @endcode
 
 #include <cstdint>
 #include <memory>
@@ -27,7 +30,7 @@ namespace detail {
 class Compiler;  // src/core/compiler.cpp
 }
 
-// Anything a Dialect can compile.
+/// Anything a Dialect can compile.
 class Executable {
  public:
   virtual ~Executable() = default;
@@ -41,7 +44,7 @@ class Executable {
   Executable& operator=(Executable&&) = default;
 };
 
-// A table under another name (self-joins, several joins to one table).
+/// A table under another name (self-joins, several joins to one table).
 class TableAlias {
  public:
   TableAlias(const Table& table, std::string name);
@@ -57,10 +60,10 @@ class TableAlias {
 
 TableAlias alias(const Table& table, std::string name);
 
-// A SELECT used in FROM under a name; its columns are the select's output names.
+/// A SELECT used in FROM under a name; its columns are the select's output names.
 class Subquery {
  public:
-  // Throws InvalidRequest when the select has no column of that name.
+  /// Throws InvalidRequest when the select has no column of that name.
   Expr c(std::string_view column) const;
   const std::string& name() const;
   const std::shared_ptr<const detail::FromNode>& from_node() const noexcept { return from_; }
@@ -71,7 +74,7 @@ class Subquery {
   std::shared_ptr<const detail::FromNode> from_;
 };
 
-// One item of a FROM clause: a table, an alias, a subquery or a join of them.
+/// One item of a FROM clause: a table, an alias, a subquery or a join of them.
 class From {
  public:
   From(const Table& table) : from_(table.from_node()) {}
@@ -87,14 +90,15 @@ class From {
 From join(const From& left, const From& right, Expr on);
 From outer_join(const From& left, const From& right, Expr on);  // LEFT OUTER JOIN
 
+/// A SELECT statement. Every builder returns a new Select.
 class Select final : public Executable {
  public:
   struct Parts {
     std::vector<Expr> columns;
-    std::vector<From> froms;  // explicit FROM items; tables of the columns are added
-    std::vector<Expr> where;  // ANDed
+    std::vector<From> froms;  ///< explicit FROM items; tables of the columns are added
+    std::vector<Expr> where;  ///< ANDed
     std::vector<Expr> group_by;
-    std::vector<Expr> having;  // ANDed
+    std::vector<Expr> having;  ///< ANDed
     std::vector<Expr> order_by;
     std::optional<Expr> limit;
     std::optional<Expr> offset;
@@ -106,7 +110,7 @@ class Select final : public Executable {
 
   Select columns(std::vector<Expr> more) const;  // adds to the column list
   Select from(const From& item) const;
-  // Joins to the last FROM item (or, with none yet, to the first table of the columns).
+  /// Joins to the last FROM item (or, with none yet, to the first table of the columns).
   Select join(const From& right, Expr on) const;
   Select outer_join(const From& right, Expr on) const;
   Select where(Expr condition) const;  // repeated calls AND together
@@ -118,14 +122,14 @@ class Select final : public Executable {
   Select offset(std::int64_t n) const;
   Select offset(Expr n) const;
   Select distinct(bool yes = true) const;
-  // FOR UPDATE on PostgreSQL; SQLite locks the whole database and has no such clause.
+  /// FOR UPDATE on PostgreSQL; SQLite locks the whole database and has no such clause.
   Select for_update(bool yes = true) const;
 
-  // This select in FROM: select({sub.c("n")}).from(sub).
+  /// This select in FROM: select({sub.c("n")}).from(sub).
   Subquery subquery(std::string name) const;
-  // This select as a value: (SELECT ...).
+  /// This select as a value: (SELECT ...).
   Expr scalar_subquery() const;
-  // SELECT count(*) FROM (<this>) AS anon_1.
+  /// `SELECT count(*) FROM (this select) AS anon_1`.
   Select count() const;
 
   const Parts& parts() const noexcept { return parts_; }
@@ -135,27 +139,29 @@ class Select final : public Executable {
   Parts parts_;
 };
 
+/// SELECT of the given columns and expressions.
 Select select(std::vector<Expr> columns);
-// Every column of the table, in declaration order.
+/// Every column of the table, in declaration order.
 Select select(const Table& table);
 
-// A column name and what to store in it.
+/// A column name and what to store in it.
 using Assignment = std::pair<std::string, Expr>;
 
+/// An INSERT statement.
 class Insert final : public Executable {
  public:
   struct Parts {
     const Table* table = nullptr;
-    std::vector<std::vector<Assignment>> rows;  // empty: DEFAULT VALUES
+    std::vector<std::vector<Assignment>> rows;  ///< empty: DEFAULT VALUES
     std::vector<Expr> returning;
   };
 
   explicit Insert(const Table& table);
 
-  // Adds a row; several rows make a multi-row VALUES and must name the same columns.
+  /// Adds a row; several rows make a multi-row VALUES and must name the same columns.
   Insert values(std::vector<Assignment> row) const;
-  // One row whose every named column takes the parameter of the same name, for
-  // executing one statement with many parameter sets.
+  /// One row whose every named column takes the parameter of the same name, for
+  /// executing one statement with many parameter sets.
   Insert bind_columns(const std::vector<std::string>& columns) const;
   Insert returning(std::vector<Expr> exprs) const;
 
@@ -166,8 +172,10 @@ class Insert final : public Executable {
   Parts parts_;
 };
 
+/// INSERT INTO the table.
 Insert insert(const Table& table);
 
+/// An UPDATE statement.
 class Update final : public Executable {
  public:
   struct Parts {
@@ -191,8 +199,10 @@ class Update final : public Executable {
   Parts parts_;
 };
 
+/// UPDATE the table.
 Update update(const Table& table);
 
+/// A DELETE statement.
 class Delete final : public Executable {
  public:
   struct Parts {
@@ -213,12 +223,12 @@ class Delete final : public Executable {
   Parts parts_;
 };
 
-// DELETE FROM table (`delete` is a C++ keyword).
+/// DELETE FROM table (`delete` is a C++ keyword).
 Delete delete_from(const Table& table);
 
-// A whole statement in raw SQL. ":name" marks a placeholder (not "::", and not
-// inside quoted strings, quoted identifiers or comments); its value is attached
-// with bind() or supplied at execution.
+/// A whole statement in raw SQL. ":name" marks a placeholder (not "::", and not
+/// inside quoted strings, quoted identifiers or comments); its value is attached
+/// with bind() or supplied at execution.
 class TextStatement final : public Executable {
  public:
   explicit TextStatement(std::string sql) : sql_(std::move(sql)) {}
@@ -233,14 +243,15 @@ class TextStatement final : public Executable {
   Params bound_;
 };
 
+/// A statement in raw SQL with `:name` placeholders.
 TextStatement text(std::string sql);
 
-// DDL. Each takes the schema objects by reference: keep the MetaData alive.
+/// DDL. Each takes the schema objects by reference: keep the MetaData alive.
 class CreateTable final : public Executable {
  public:
   explicit CreateTable(const Table& table, bool if_not_exists = false)
       : table_(&table), if_not_exists_(if_not_exists) {}
-  // Leaves a foreign key out of the CREATE TABLE, to be added with AddConstraint.
+  /// Leaves a foreign key out of the CREATE TABLE, to be added with AddConstraint.
   CreateTable without(const ForeignKey& foreign_key) const;
 
   const Table& table() const noexcept { return *table_; }
@@ -254,6 +265,7 @@ class CreateTable final : public Executable {
   std::vector<const ForeignKey*> omitted_;
 };
 
+/// DROP TABLE [IF EXISTS].
 class DropTable final : public Executable {
  public:
   explicit DropTable(const Table& table, bool if_exists = false)
@@ -267,6 +279,7 @@ class DropTable final : public Executable {
   bool if_exists_;
 };
 
+/// CREATE [UNIQUE] INDEX [IF NOT EXISTS].
 class CreateIndex final : public Executable {
  public:
   CreateIndex(const Table& table, Index index, bool if_not_exists = false)
@@ -282,6 +295,7 @@ class CreateIndex final : public Executable {
   bool if_not_exists_;
 };
 
+/// DROP INDEX [IF EXISTS].
 class DropIndex final : public Executable {
  public:
   explicit DropIndex(std::string name, bool if_exists = false)
@@ -295,8 +309,8 @@ class DropIndex final : public Executable {
   bool if_exists_;
 };
 
-// ALTER TABLE ... ADD CONSTRAINT for a foreign key (PostgreSQL; SQLite cannot alter
-// constraints and compiling this for it is an InvalidRequest).
+/// ALTER TABLE ... ADD CONSTRAINT for a foreign key (PostgreSQL; SQLite cannot alter
+/// constraints and compiling this for it is an InvalidRequest).
 class AddConstraint final : public Executable {
  public:
   AddConstraint(const Table& table, const ForeignKey& foreign_key)
@@ -310,7 +324,7 @@ class AddConstraint final : public Executable {
   const ForeignKey* foreign_key_;
 };
 
-// ALTER TABLE [IF EXISTS] ... DROP CONSTRAINT [IF EXISTS] (PostgreSQL only).
+/// ALTER TABLE [IF EXISTS] ... DROP CONSTRAINT [IF EXISTS] (PostgreSQL only).
 class DropConstraint final : public Executable {
  public:
   DropConstraint(const Table& table, std::string name, bool if_exists = false)
@@ -328,13 +342,13 @@ class DropConstraint final : public Executable {
 
 namespace ddl {
 
-// Every CREATE TABLE and CREATE INDEX of the MetaData in dependency order, then
-// (PostgreSQL) the foreign keys of cycles as ALTER TABLE ... ADD CONSTRAINT.
-// checkfirst adds IF NOT EXISTS. Validates the MetaData first.
+/// Every CREATE TABLE and CREATE INDEX of the MetaData in dependency order, then
+/// (PostgreSQL) the foreign keys of cycles as ALTER TABLE ... ADD CONSTRAINT.
+/// checkfirst adds IF NOT EXISTS. Validates the MetaData first.
 std::vector<CompiledStatement> create_all(const MetaData& metadata, const Dialect& dialect,
                                           bool checkfirst = false);
-// DROP TABLE IF EXISTS in reverse dependency order, after dropping (PostgreSQL)
-// the foreign keys of cycles.
+/// DROP TABLE IF EXISTS in reverse dependency order, after dropping (PostgreSQL)
+/// the foreign keys of cycles.
 std::vector<CompiledStatement> drop_all(const MetaData& metadata, const Dialect& dialect);
 
 }  // namespace ddl

@@ -1,5 +1,6 @@
 #pragma once
-// Readable C++ type names for error messages ("User", not a mangled symbol).
+/// @file
+/// Readable C++ type names for error messages ("User", not a mangled symbol).
 
 #include <string_view>
 

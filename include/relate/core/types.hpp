@@ -1,18 +1,21 @@
 #pragma once
-// Type adapters: how a C++ type becomes a Value and back, and which SQL type a
-// column of it gets. relate ships adapters for integers of every width, float and
-// double, bool, std::string, byte vectors, std::optional, std::chrono dates and
-// time points, and enums. Users add their own by specialising relate::type_adapter:
-//
-//   struct Money { std::int64_t cents; };
-//   template <> struct relate::type_adapter<Money> {
-//     static constexpr relate::SqlType sql_type{relate::TypeKind::big_integer};
-//     static relate::Value to_value(const Money& m) { return m.cents; }
-//     static Money from_value(const relate::Value& v) { return {v.as_integer()}; }
-//   };
-//
-// from_value never receives NULL for a non-optional type: the caller reports that
-// as a ConversionError first. Throw ConversionError for any value you cannot accept.
+/// @file
+/// Type adapters: how a C++ type becomes a Value and back, and which SQL type a
+/// column of it gets. relate ships adapters for integers of every width, float and
+/// double, bool, std::string, byte vectors, std::optional, std::chrono dates and
+/// time points, and enums. Users add their own by specialising relate::type_adapter:
+///
+/// @code
+///   struct Money { std::int64_t cents; };
+///   template <> struct relate::type_adapter<Money> {
+///     static constexpr relate::SqlType sql_type{relate::TypeKind::big_integer};
+///     static relate::Value to_value(const Money& m) { return m.cents; }
+///     static Money from_value(const relate::Value& v) { return {v.as_integer()}; }
+///   };
+/// @endcode
+///
+/// from_value never receives NULL for a non-optional type: the caller reports that
+/// as a ConversionError first. Throw ConversionError for any value you cannot accept.
 
 #include <array>
 #include <chrono>
@@ -31,21 +34,22 @@
 
 namespace relate {
 
+/// The SQL types relate knows; each dialect names them its own way.
 enum class TypeKind : std::uint8_t {
-  small_integer,  // SMALLINT
-  integer,        // INTEGER
-  big_integer,    // BIGINT
-  real,           // DOUBLE PRECISION / REAL
-  text,           // TEXT, or VARCHAR(n) when a length is given
-  blob,           // BYTEA / BLOB
-  boolean,        // BOOLEAN
-  date,           // DATE, carried as 'YYYY-MM-DD' text
-  timestamp,      // TIMESTAMP (UTC, microseconds), carried as 'YYYY-MM-DD HH:MM:SS.ffffff' text
+  small_integer,  ///< SMALLINT
+  integer,        ///< INTEGER
+  big_integer,    ///< BIGINT
+  real,           ///< DOUBLE PRECISION / REAL
+  text,           ///< TEXT, or VARCHAR(n) when a length is given
+  blob,           ///< BYTEA / BLOB
+  boolean,        ///< BOOLEAN
+  date,           ///< DATE, carried as 'YYYY-MM-DD' text
+  timestamp,      ///< TIMESTAMP (UTC, microseconds), carried as 'YYYY-MM-DD HH:MM:SS.ffffff' text
 };
 
 std::string_view to_string(TypeKind kind) noexcept;
 
-// The SQL type of a column. A text length of 0 means unbounded.
+/// The SQL type of a column. A text length of 0 means unbounded.
 struct SqlType {
   TypeKind kind = TypeKind::text;
   int length = 0;
@@ -60,7 +64,7 @@ inline constexpr bool is_optional_v<std::optional<T>> = true;
 template <class T>
 struct type_adapter;  // specialise for your own types (see above)
 
-// A C++ type relate knows how to store.
+/// A C++ type relate knows how to store.
 template <class T>
 concept SqlValueType = requires(const T& t, const Value& v) {
   { type_adapter<T>::sql_type } -> std::convertible_to<SqlType>;
@@ -100,7 +104,7 @@ constexpr std::string_view integer_name() {
 }
 }  // namespace detail
 
-// Every integer width. Values coming back are range-checked.
+/// Every integer width. Values coming back are range-checked.
 template <std::integral I>
 requires(!std::same_as<I, bool> && !std::same_as<I, char> && !std::same_as<I, wchar_t> &&
          !std::same_as<I, char8_t> && !std::same_as<I, char16_t> &&
@@ -174,7 +178,7 @@ struct type_adapter<std::vector<std::uint8_t>> {
   }
 };
 
-// NULL maps to std::nullopt; any other value goes through T's adapter.
+/// NULL maps to std::nullopt; any other value goes through T's adapter.
 template <SqlValueType T>
 struct type_adapter<std::optional<T>> {
   static constexpr SqlType sql_type = type_adapter<T>::sql_type;
@@ -187,7 +191,7 @@ struct type_adapter<std::optional<T>> {
   }
 };
 
-// Dates: proleptic Gregorian, years 0001 to 9999.
+/// Dates: proleptic Gregorian, years 0001 to 9999.
 template <>
 struct type_adapter<std::chrono::sys_days> {
   static constexpr SqlType sql_type{TypeKind::date};
@@ -209,8 +213,8 @@ struct type_adapter<std::chrono::year_month_day> {
   }
 };
 
-// Time points are stored as UTC timestamps with microsecond precision; finer
-// durations are truncated toward the past on the way in.
+/// Time points are stored as UTC timestamps with microsecond precision; finer
+/// durations are truncated toward the past on the way in.
 template <class Duration>
 requires(!std::same_as<Duration,
                        std::chrono::days>) struct type_adapter<std::chrono::sys_time<Duration>> {
@@ -228,13 +232,15 @@ requires(!std::same_as<Duration,
   }
 };
 
-// Enums are stored as their underlying integer unless enum_labels<E> is
-// specialised, in which case they are stored as text:
-//
-//   template <> struct relate::enum_labels<Color> {
-//     static constexpr std::array values{std::pair{Color::red, std::string_view("red")},
-//                                        std::pair{Color::green, std::string_view("green")}};
-//   };
+/// Enums are stored as their underlying integer unless `enum_labels<E>` is
+/// specialised, in which case they are stored as text:
+///
+/// @code
+///   template <> struct relate::enum_labels<Color> {
+///     static constexpr std::array values{std::pair{Color::red, std::string_view("red")},
+///                                        std::pair{Color::green, std::string_view("green")}};
+///   };
+/// @endcode
 template <class E>
 struct enum_labels;
 
@@ -273,8 +279,8 @@ struct type_adapter<E> {
   }
 };
 
-// Conversions used by result rows and the mapper: NULL into a type that cannot
-// hold it is an error that says which type.
+/// Conversions used by result rows and the mapper: NULL into a type that cannot
+/// hold it is an error that says which type.
 template <SqlValueType T>
 Value to_value(const T& t) {
   return type_adapter<T>::to_value(t);

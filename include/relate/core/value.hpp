@@ -1,7 +1,8 @@
 #pragma once
-// Value: one SQL value as it travels between C++ and a driver. Every parameter
-// and every result cell is a Value; type adapters (types.hpp) convert to and
-// from the user's C++ types.
+/// @file
+/// Value: one SQL value as it travels between C++ and a driver. Every parameter
+/// and every result cell is a Value; type adapters (types.hpp) convert to and
+/// from the user's C++ types.
 
 #include <concepts>
 #include <cstddef>
@@ -18,10 +19,12 @@ namespace relate {
 
 using Blob = std::vector<std::byte>;
 
+/// What a Value holds.
 enum class ValueKind : std::uint8_t { null, integer, real, text, blob, boolean };
 
 std::string_view to_string(ValueKind kind) noexcept;
 
+/// One SQL value: NULL, a 64-bit integer, a double, text, a blob or a boolean.
 class Value {
  public:
   Value() noexcept = default;
@@ -38,15 +41,15 @@ class Value {
   ValueKind kind() const noexcept { return static_cast<ValueKind>(v_.index()); }
   bool is_null() const noexcept { return kind() == ValueKind::null; }
 
-  // Accessors throw ConversionError naming both kinds when the kind differs.
+  /// Accessors throw ConversionError naming both kinds when the kind differs.
   std::int64_t as_integer() const;
   double as_real() const;
   const std::string& as_text() const;
   const Blob& as_blob() const;
   bool as_boolean() const;
 
-  // A short human-readable rendering for logs and messages: strings quoted,
-  // long text and blobs abbreviated. Never used to build SQL.
+  /// A short human-readable rendering for logs and messages: strings quoted,
+  /// long text and blobs abbreviated. Never used to build SQL.
   std::string repr() const;
 
   friend bool operator==(const Value&, const Value&) = default;
@@ -66,6 +69,7 @@ class Value {
   std::variant<std::monostate, std::int64_t, double, std::string, Blob, bool> v_;
 };
 
+/// The values of one result row, by column position.
 using Row = std::vector<Value>;
 
 }  // namespace relate

@@ -1,9 +1,10 @@
 #pragma once
-// A Connection is one database connection checked out of the Engine's pool; it
-// goes back (reset) when the Connection, its Transaction guards and any Result
-// still streaming from it are gone. A Connection is used by one thread at a time.
-//
-// Without an open Transaction every statement commits on its own (autocommit).
+/// @file
+/// A Connection is one database connection checked out of the Engine's pool; it
+/// goes back (reset) when the Connection, its Transaction guards and any Result
+/// still streaming from it are gone. A Connection is used by one thread at a time.
+///
+/// Without an open Transaction every statement commits on its own (autocommit).
 
 #include <cstdint>
 #include <memory>
@@ -30,31 +31,33 @@ namespace detail {
 class ConnectionState;
 }
 
+/// One database connection from an Engine's pool; see the file description.
 class Connection {
  public:
   Connection(Connection&&) noexcept;
   Connection& operator=(Connection&&) noexcept;
   ~Connection();
 
+  /// The SQL dialect of the database.
   const Dialect& dialect() const;
 
-  // Runs a compiled statement. Placeholders bound to keys take their values
-  // from `params` (by name) or `positional` (in the statement's key order).
+  /// Runs a compiled statement. Placeholders bound to keys take their values
+  /// from `params` (by name) or `positional` (in the statement's key order).
   Result execute(const CompiledStatement& statement, const Params& params = {});
-  // Any contiguous range of Values: std::span<const Value>, std::vector<Value>,
-  // std::array. (A template, so that a braced list always means Params.)
+  /// Any contiguous range of Values: `std::span<const Value>`, `std::vector<Value>`,
+  /// std::array. (A template, so that a braced list always means Params.)
   template <PositionalValues R>
   Result execute(const CompiledStatement& statement, const R& positional) {
     return execute_positional(statement, std::span<const Value>(positional));
   }
 
-  // Runs the statement once per parameter set (each positional, in key order),
-  // all or nothing. PostgreSQL sends every set in one pipeline (one round trip).
-  // The Result holds the total rows_affected() and, for a statement with
-  // RETURNING, every returned row in order.
+  /// Runs the statement once per parameter set (each positional, in key order),
+  /// all or nothing. PostgreSQL sends every set in one pipeline (one round trip).
+  /// The Result holds the total rows_affected() and, for a statement with
+  /// RETURNING, every returned row in order.
   Result execute_many(const CompiledStatement& statement, std::span<const std::vector<Value>> sets);
 
-  // The same for statements built with core/: compiled by dialect() first.
+  /// The same for statements built with core/: compiled by dialect() first.
   Result execute(const Executable& statement, const Params& params = {});
   template <PositionalValues R>
   Result execute(const Executable& statement, const R& positional) {
@@ -62,17 +65,18 @@ class Connection {
   }
   Result execute_many(const Executable& statement, std::span<const std::vector<Value>> sets);
 
-  // Starts a transaction; InvalidRequest if one is already open here.
+  /// Starts a transaction; InvalidRequest if one is already open here.
   [[nodiscard]] Transaction begin();
-  // Opens a savepoint inside the open transaction; InvalidRequest without one.
+  /// Opens a savepoint inside the open transaction; InvalidRequest without one.
   [[nodiscard]] Savepoint begin_nested();
+  /// Whether a transaction is open on this connection.
   bool in_transaction() const;
 
-  // Gives the connection back now (it also goes back at destruction).
+  /// Gives the connection back now (it also goes back at destruction).
   void close();
   bool closed() const noexcept { return state_ == nullptr; }
 
-  // The driver connection, for what the Connection API does not cover.
+  /// The driver connection, for what the Connection API does not cover.
   DriverConnection& driver();
 
  private:

@@ -1,12 +1,13 @@
 #pragma once
-// The contract between a Connection and a database library, kept small as in
-// SOCI: run one statement and read its rows, run one statement for many
-// parameter sets, control transactions, and say whether the connection is still
-// usable. SQL text always comes from a Dialect; a driver only binds and runs it.
-//
-// A driver connection has at most one statement in flight. Running a new
-// statement while a cursor is still reading detaches that cursor first: its
-// remaining rows are read into memory, so it stays valid but stops streaming.
+/// @file
+/// The contract between a Connection and a database library, kept small as in
+/// SOCI: run one statement and read its rows, run one statement for many
+/// parameter sets, control transactions, and say whether the connection is still
+/// usable. SQL text always comes from a Dialect; a driver only binds and runs it.
+///
+/// A driver connection has at most one statement in flight. Running a new
+/// statement while a cursor is still reading detaches that cursor first: its
+/// remaining rows are read into memory, so it stays valid but stops streaming.
 
 #include <chrono>
 #include <cstdint>
@@ -26,7 +27,7 @@ class DriverConnection;
 
 using ColumnNames = std::shared_ptr<const std::vector<std::string>>;
 
-// The rows of one executed statement, read one at a time.
+/// The rows of one executed statement, read one at a time.
 class DriverCursor {
  public:
   DriverCursor() = default;
@@ -34,19 +35,19 @@ class DriverCursor {
   DriverCursor& operator=(const DriverCursor&) = delete;
   virtual ~DriverCursor();
 
-  // Empty for statements that return no rows.
+  /// Empty for statements that return no rows.
   const ColumnNames& columns() const noexcept { return columns_; }
-  // The next row into `row`; false at the end.
+  /// The next row into `row`; false at the end.
   bool next(Row& row);
-  // Rows changed by INSERT, UPDATE or DELETE (0 for other statements). For a
-  // statement that returns rows the count is only known at the end, so unread
-  // rows are buffered first.
+  /// Rows changed by INSERT, UPDATE or DELETE (0 for other statements). For a
+  /// statement that returns rows the count is only known at the end, so unread
+  /// rows are buffered first.
   std::int64_t rows_affected();
-  // Reads the remaining rows into memory and lets go of the database statement.
+  /// Reads the remaining rows into memory and lets go of the database statement.
   void detach();
-  // Discards the remaining rows.
+  /// Discards the remaining rows.
   void close();
-  // True while rows are still being read from the database.
+  /// True while rows are still being read from the database.
   bool live() const noexcept { return live_; }
 
  protected:
@@ -70,7 +71,7 @@ class DriverCursor {
   std::deque<Row> buffered_;
 };
 
-// What execute_many returns: the total count and every RETURNING row in order.
+/// What execute_many returns: the total count and every RETURNING row in order.
 struct BatchOutcome {
   std::int64_t rows_affected = 0;
   ColumnNames columns;
@@ -79,6 +80,8 @@ struct BatchOutcome {
   std::vector<std::int64_t> inserted_rowids;
 };
 
+/// One connection of a database library (sqlite3, libpq) behind the driver
+/// contract. Connection wraps it; use driver() only for what Connection lacks.
 class DriverConnection {
  public:
   DriverConnection() = default;
@@ -88,13 +91,13 @@ class DriverConnection {
 
   virtual const Dialect& dialect() const noexcept = 0;
 
-  // Runs one statement with one value per placeholder.
+  /// Runs one statement with one value per placeholder.
   std::unique_ptr<DriverCursor> execute(const std::string& sql, std::span<const Value> params);
-  // Runs one statement once per parameter set, all or nothing: outside a
-  // transaction the sets run in one implicit transaction.
+  /// Runs one statement once per parameter set, all or nothing: outside a
+  /// transaction the sets run in one implicit transaction.
   BatchOutcome execute_many(const std::string& sql, std::span<const std::vector<Value>> sets);
 
-  // Transaction control through the dialect's SQL.
+  /// Transaction control through the dialect's SQL.
   void begin();
   void commit();
   void rollback();
@@ -102,21 +105,21 @@ class DriverConnection {
   void release_savepoint(std::string_view name);
   void rollback_to_savepoint(std::string_view name);
 
-  // Whether `column` of `table` is the table's rowid (SQLite's INTEGER PRIMARY
-  // KEY), so that the rowid of an INSERT is its key. False where there is no
-  // such thing.
+  /// Whether `column` of `table` is the table's rowid (SQLite's INTEGER PRIMARY
+  /// KEY), so that the rowid of an INSERT is its key. False where there is no
+  /// such thing.
   virtual bool is_rowid_alias(const std::string& /*table*/, const std::string& /*column*/) {
     return false;
   }
 
-  // Whether the database has a transaction open on this connection.
+  /// Whether the database has a transaction open on this connection.
   virtual bool in_transaction() const = 0;
-  // Whether that transaction can only be rolled back (PostgreSQL after an error).
+  /// Whether that transaction can only be rolled back (PostgreSQL after an error).
   virtual bool transaction_failed() const { return false; }
-  // False once the connection is broken and must be discarded.
+  /// False once the connection is broken and must be discarded.
   virtual bool healthy() const = 0;
-  // Makes the connection clean for its next user: finishes a running cursor and
-  // rolls back an open transaction. Throws when that fails.
+  /// Makes the connection clean for its next user: finishes a running cursor and
+  /// rolls back an open transaction. Throws when that fails.
   virtual void reset();
 
  protected:
@@ -136,16 +139,17 @@ class DriverConnection {
   DriverCursor* cursor_ = nullptr;
 };
 
+/// How a SQLite connection is set up.
 struct SqliteSettings {
-  // How long a statement waits for another connection's lock before SQLITE_BUSY.
+  /// How long a statement waits for another connection's lock before SQLITE_BUSY.
   std::chrono::milliseconds busy_timeout{5000};
-  // PRAGMA foreign_keys=ON (SQLite's own default is off).
+  /// PRAGMA foreign_keys=ON (SQLite's own default is off).
   bool foreign_keys = true;
 };
 
-// Opens a SQLite database (file or memory) with PRAGMAs applied.
+/// Opens a SQLite database (file or memory) with PRAGMAs applied.
 std::unique_ptr<DriverConnection> connect_sqlite(const Url& url, const SqliteSettings& settings);
-// Opens a PostgreSQL connection; throws OperationalError (without the password).
+/// Opens a PostgreSQL connection; throws OperationalError (without the password).
 std::unique_ptr<DriverConnection> connect_postgresql(const Url& url);
 
 }  // namespace relate

@@ -1,12 +1,13 @@
 #pragma once
-// A thread-safe pool of driver connections. checkout() hands out an idle
-// connection, opens a new one while fewer than `size` exist, or waits up to
-// `timeout` for one to come back and then throws PoolTimeout. A returned
-// connection is reset (its cursor finished, its transaction rolled back); one
-// that is broken or cannot be reset is closed and a new one opened when needed.
-//
-// A thread that already holds every connection and asks for another would wait
-// for itself; that is reported at once instead of after the timeout.
+/// @file
+/// A thread-safe pool of driver connections. checkout() hands out an idle
+/// connection, opens a new one while fewer than `size` exist, or waits up to
+/// `timeout` for one to come back and then throws PoolTimeout. A returned
+/// connection is reset (its cursor finished, its transaction rolled back); one
+/// that is broken or cannot be reset is closed and a new one opened when needed.
+///
+/// A thread that already holds every connection and asks for another would wait
+/// for itself; that is reported at once instead of after the timeout.
 
 #include <chrono>
 #include <condition_variable>
@@ -23,11 +24,12 @@
 
 namespace relate {
 
+/// The connection pool of an Engine; see the file description.
 class Pool {
  public:
   using Factory = std::function<std::unique_ptr<DriverConnection>()>;
 
-  // `description` names the database in messages (a masked URL).
+  /// `description` names the database in messages (a masked URL).
   Pool(Factory factory, std::size_t size, std::chrono::milliseconds timeout,
        std::string description);
   Pool(const Pool&) = delete;
@@ -37,12 +39,12 @@ class Pool {
   std::unique_ptr<DriverConnection> checkout();
   void checkin(std::unique_ptr<DriverConnection> connection) noexcept;
 
-  // Closes the idle connections; checked-out ones are closed when returned.
+  /// Closes the idle connections; checked-out ones are closed when returned.
   void dispose();
 
   std::size_t size() const noexcept { return size_; }
   std::chrono::milliseconds timeout() const noexcept { return timeout_; }
-  // Connections that exist, idle or checked out.
+  /// Connections that exist, idle or checked out.
   std::size_t open() const;
   std::size_t idle() const;
   std::size_t checked_out() const;

@@ -1,14 +1,17 @@
 #pragma once
-// The rows of an executed statement. A Result streams: rows are read from the
-// database one at a time as you iterate (SQLite steps lazily, PostgreSQL reads
-// in single-row mode), so a large SELECT runs in bounded memory unless you ask
-// for all() or rows(). While a Result is streaming it keeps its Connection's
-// database connection checked out; running another statement on that
-// Connection reads the remaining rows into memory first, so the Result stays
-// valid.
-//
-//   for (const auto& row : conn.execute(stmt))
-//     use(row.get<std::int64_t>("id"), row.get<std::optional<std::string>>(1));
+/// @file
+/// The rows of an executed statement. A Result streams: rows are read from the
+/// database one at a time as you iterate (SQLite steps lazily, PostgreSQL reads
+/// in single-row mode), so a large SELECT runs in bounded memory unless you ask
+/// for all() or rows(). While a Result is streaming it keeps its Connection's
+/// database connection checked out; running another statement on that
+/// Connection reads the remaining rows into memory first, so the Result stays
+/// valid.
+///
+/// @code
+///   for (const auto& row : conn.execute(stmt))
+///     use(row.get<std::int64_t>("id"), row.get<std::optional<std::string>>(1));
+/// @endcode
 
 #include <cstddef>
 #include <cstdint>
@@ -31,7 +34,7 @@ struct ResultState;
 [[noreturn]] void column_conversion_failed(std::string_view column, const ConversionError& e);
 }  // namespace detail
 
-// One row of a Result: values with the result's column names.
+/// One row of a Result: values with the result's column names.
 class ResultRow {
  public:
   ResultRow() = default;
@@ -43,13 +46,13 @@ class ResultRow {
   const Row& values() const& noexcept { return values_; }
   Row values() && noexcept { return std::move(values_); }
 
-  // InvalidRequest for an index out of range or an unknown name.
+  /// InvalidRequest for an index out of range or an unknown name.
   const Value& operator[](std::size_t index) const;
   const Value& operator[](std::string_view name) const;
   std::size_t index_of(std::string_view name) const;
 
-  // The value converted by relate::from_value<T>: integers are range-checked,
-  // NULL needs std::optional<T>. Errors name the column.
+  /// The value converted by `relate::from_value<T>`: integers are range-checked,
+  /// NULL needs `std::optional<T>`. Errors name the column.
   template <SqlValueType T>
   T get(std::size_t index) const {
     const Value& v = (*this)[index];
@@ -69,6 +72,7 @@ class ResultRow {
   Row values_;
 };
 
+/// The rows of an executed statement, streamed; see the file description.
 class Result {
  public:
   class iterator {
@@ -95,33 +99,33 @@ class Result {
     std::optional<ResultRow> row_;
   };
 
-  // An empty result: no columns, no rows.
+  /// An empty result: no columns, no rows.
   Result();
   explicit Result(std::shared_ptr<detail::ResultState> state);
   Result(Result&&) noexcept;
   Result& operator=(Result&&) noexcept;
   ~Result();
 
-  // The column names; empty for statements that return no rows.
+  /// The column names; empty for statements that return no rows.
   const std::vector<std::string>& columns() const;
   bool returns_rows() const;
 
-  // The next row, or nothing at the end.
+  /// The next row, or nothing at the end.
   std::optional<ResultRow> next();
-  // Iteration reads the rows not yet read; a Result can be iterated once.
+  /// Iteration reads the rows not yet read; a Result can be iterated once.
   iterator begin() { return iterator(this); }
   iterator end() { return iterator(); }
 
-  // The remaining rows, in memory.
+  /// The remaining rows, in memory.
   std::vector<ResultRow> all();
   std::vector<Row> rows();
-  // Exactly one row: NoResultFound / MultipleResultsFound otherwise.
+  /// Exactly one row: NoResultFound / MultipleResultsFound otherwise.
   ResultRow one();
-  // None or one row: MultipleResultsFound for more.
+  /// None or one row: MultipleResultsFound for more.
   std::optional<ResultRow> one_or_none();
-  // The first row, if any; the rest are discarded.
+  /// The first row, if any; the rest are discarded.
   std::optional<ResultRow> first();
-  // The first column of the first row (NULL when there is no row); the rest are discarded.
+  /// The first column of the first row (NULL when there is no row); the rest are discarded.
   Value scalar();
   template <SqlValueType T>
   T scalar() {
@@ -133,18 +137,18 @@ class Result {
     }
   }
 
-  // Rows changed by INSERT, UPDATE or DELETE (the total for execute_many); 0
-  // for other statements. For a statement with RETURNING the count is known at
-  // the end, so unread rows are read into memory first.
+  /// Rows changed by INSERT, UPDATE or DELETE (the total for execute_many); 0
+  /// for other statements. For a statement with RETURNING the count is known at
+  /// the end, so unread rows are read into memory first.
   std::int64_t rows_affected();
 
-  // execute_many of an INSERT on SQLite: the rowid each parameter set inserted,
-  // in order (empty otherwise). This is how the unit of work learns keys that
-  // SQLite generates without RETURNING, which costs SQLite a temporary table per
-  // statement.
+  /// execute_many of an INSERT on SQLite: the rowid each parameter set inserted,
+  /// in order (empty otherwise). This is how the unit of work learns keys that
+  /// SQLite generates without RETURNING, which costs SQLite a temporary table per
+  /// statement.
   const std::vector<std::int64_t>& inserted_rowids() const;
 
-  // Discards unread rows and lets go of the connection.
+  /// Discards unread rows and lets go of the connection.
   void close();
 
  private:

@@ -1,7 +1,8 @@
 #pragma once
-// Cascade: what an operation on a parent does to the objects its relationship
-// refers to (spec section 1). A plain set of six flags, given as SQLAlchemy's
-// text ("all, delete-orphan") or as typed flags (Cascade::all | Cascade::delete_orphan).
+/// @file
+/// Cascade: what an operation on a parent does to the objects its relationship
+/// refers to (spec section 1). A plain set of six flags, given as SQLAlchemy's
+/// text ("all, delete-orphan") or as typed flags (Cascade::all | Cascade::delete_orphan).
 
 #include <cstdint>
 #include <string>
@@ -9,6 +10,8 @@
 
 namespace relate {
 
+/// A relationship's cascade: a set of six flags. `Cascade::parse("all, delete-orphan")`
+/// or `Cascade(Cascade::all | Cascade::delete_orphan)`.
 class Cascade {
  public:
   enum Flag : std::uint8_t {
@@ -16,7 +19,7 @@ class Cascade {
     merge = 2,
     refresh_expire = 4,
     expunge = 8,
-    remove = 16,  // "delete"; `delete` is a C++ keyword
+    remove = 16,  ///< "delete"; `delete` is a C++ keyword
     delete_orphan = 32,
   };
   static constexpr std::uint8_t all = save_update | merge | refresh_expire | expunge | remove;
@@ -25,15 +28,15 @@ class Cascade {
 
   constexpr Cascade() noexcept : bits_(default_flags) {}
   constexpr Cascade(std::uint8_t flags) noexcept : bits_(flags) {}
-  // Parsed as spec 1.1 says: split on commas, spaces around commas ignored, case
-  // and outer spaces not normalised; "all" expands (without delete-orphan); "none"
-  // anywhere empties the set. Unknown words throw ConfigurationError listing
-  // every one of them.
+  /// Parsed as spec 1.1 says: split on commas, spaces around commas ignored, case
+  /// and outer spaces not normalised; "all" expands (without delete-orphan); "none"
+  /// anywhere empties the set. Unknown words throw ConfigurationError listing
+  /// every one of them.
   static Cascade parse(std::string_view text);
 
   constexpr bool has(Flag f) const noexcept { return (bits_ & f) != 0; }
   constexpr std::uint8_t bits() const noexcept { return bits_; }
-  // "save-update, merge" style, in a fixed order.
+  /// "save-update, merge" style, in a fixed order.
   std::string to_string() const;
   friend constexpr bool operator==(Cascade a, Cascade b) noexcept { return a.bits_ == b.bits_; }
 
@@ -41,7 +44,7 @@ class Cascade {
   std::uint8_t bits_;
 };
 
-// What a relationship option accepts: text or flags.
+/// What a relationship option accepts: text or flags.
 class CascadeSpec {
  public:
   CascadeSpec(const char* text) : text_(text), is_text_(true) {}

@@ -1,8 +1,9 @@
 #pragma once
-// Reclaiming objects that only keep each other alive through relationships
-// (docs/memory.md). relate runs the collector by itself when a Session commits,
-// rolls back or closes and enough new objects have appeared since the last run;
-// collect_cycles() runs it now.
+/// @file
+/// Reclaiming objects that only keep each other alive through relationships
+/// (docs/memory.md). relate runs the collector by itself when a Session commits,
+/// rolls back or closes and enough new objects have appeared since the last run;
+/// collect_cycles() runs it now.
 
 #include <cstddef>
 
@@ -22,10 +23,10 @@ class CycleCollector {
 };
 }  // namespace detail
 
-// Frees every object of this thread that is reachable only through relationship
-// members of other unreachable objects; returns how many were freed.
+/// Frees every object of this thread that is reachable only through relationship
+/// members of other unreachable objects; returns how many were freed.
 std::size_t collect_cycles();
-// How many mapped objects exist right now (all threads).
+/// How many mapped objects exist right now (all threads).
 std::size_t live_objects() noexcept;
 
 }  // namespace relate

@@ -1,30 +1,33 @@
 #pragma once
-// Collections that are never loaded as a whole (spec 7.1):
-//
-//   relate::Dynamic<T>    SQLAlchemy's lazy="dynamic": every read is a query
-//                         (store->items.query().filter(...).count()), and
-//                         append/remove queue changes for the next flush.
-//   relate::WriteOnly<T>  lazy="write_only": add/remove only; reading is an
-//                         explicit store->items.select() that the caller runs.
-//
-//   struct Store {
-//     std::int64_t id = 0;
-//     relate::Dynamic<Item> items{};
-//   };
-//   m.relationship("items", &Store::items, {.back_populates = "store"});
-//
-// Mapping sets lazy = Loading::dynamic (write_only) for these members; asking
-// for another strategy is a ConfigurationError, as is a many-to-one.
-//
-// In memory a member holds only what was appended since the last flush (so
-// that a new owner's items can be iterated before it has a row, and so the
-// unit of work can write their foreign keys). Once the owner has a row, reads
-// autoflush and then ask the database.
-//
-// Deleting an owner with the default cascade loads the whole collection once
-// to null the children's foreign keys, unless passive_deletes is set. A
-// write-only collection cannot be loaded, so deleting its owner without
-// passive_deletes fails at flush with InvalidRequest.
+/// @file
+/// Collections that are never loaded as a whole (spec 7.1):
+///
+/// @code
+///   relate::Dynamic<T>    SQLAlchemy's lazy="dynamic": every read is a query
+///                         (store->items.query().filter(...).count()), and
+///                         append/remove queue changes for the next flush.
+///   relate::WriteOnly<T>  lazy="write_only": add/remove only; reading is an
+///                         explicit store->items.select() that the caller runs.
+///
+///   struct Store {
+///     std::int64_t id = 0;
+///     relate::Dynamic<Item> items{};
+///   };
+///   m.relationship("items", &Store::items, {.back_populates = "store"});
+/// @endcode
+///
+/// Mapping sets lazy = Loading::dynamic (write_only) for these members; asking
+/// for another strategy is a ConfigurationError, as is a many-to-one.
+///
+/// In memory a member holds only what was appended since the last flush (so
+/// that a new owner's items can be iterated before it has a row, and so the
+/// unit of work can write their foreign keys). Once the owner has a row, reads
+/// autoflush and then ask the database.
+///
+/// Deleting an owner with the default cascade loads the whole collection once
+/// to null the children's foreign keys, unless passive_deletes is set. A
+/// write-only collection cannot be loaded, so deleting its owner without
+/// passive_deletes fails at flush with InvalidRequest.
 
 #include <cstdint>
 #include <initializer_list>
@@ -112,6 +115,8 @@ inline constexpr bool dependent_false = false;
 
 }  // namespace detail
 
+/// A collection that is never loaded as a whole: reads are queries, appends
+/// are queued for the next flush (SQLAlchemy's lazy="dynamic").
 template <class T>
 class Dynamic final : public detail::QueryCollection {
  public:
@@ -123,10 +128,10 @@ class Dynamic final : public detail::QueryCollection {
   Dynamic(const std::vector<Ptr<T>>& items) {
     for (const auto& p : items) items_.emplace_back(p.block());
   }
-  // A copy holds the source's unflushed items, not its rows.
+  /// A copy holds the source's unflushed items, not its rows.
   Dynamic(const Dynamic& o) : QueryCollection(o) {}
-  // Assignment takes the other collection's current contents (its rows, if it
-  // reads from the database).
+  /// Assignment takes the other collection's current contents (its rows, if it
+  /// reads from the database).
   Dynamic& operator=(const Dynamic& o) {
     if (this != &o) assign(o.all());
     return *this;
@@ -140,8 +145,8 @@ class Dynamic final : public detail::QueryCollection {
     return *this;
   }
 
-  // A query for this owner's objects, for filter(), order_by(), count(),
-  // first(), iteration and the bulk statements. It autoflushes when it runs.
+  /// A query for this owner's objects, for filter(), order_by(), count(),
+  /// first(), iteration and the bulk statements. It autoflushes when it runs.
   Query<T> query() const {
     Query<T> q(query_session(), target_mapper());
     q.filter(parent_criterion());
@@ -149,7 +154,7 @@ class Dynamic final : public detail::QueryCollection {
     return q;
   }
 
-  // SELECT count(*) once the owner has a row; the in-memory items before.
+  /// SELECT count(*) once the owner has a row; the in-memory items before.
   std::int64_t count() const {
     if (reads_database()) return query().count();
     return static_cast<std::int64_t>(memory_items().size());
@@ -168,7 +173,7 @@ class Dynamic final : public detail::QueryCollection {
     return items.empty() ? Ptr<T>() : Ptr<T>::from_block(items.front().block());
   }
 
-  // Iteration runs all() once, when it starts.
+  /// Iteration runs all() once, when it starts.
   class iterator {
    public:
     using value_type = Ptr<T>;
@@ -200,21 +205,23 @@ class Dynamic final : public detail::QueryCollection {
   iterator begin() const { return iterator(std::make_shared<const std::vector<Ptr<T>>>(all())); }
   iterator end() const { return iterator(); }
 
-  // Queued for the next flush: no SELECT.
+  /// Queued for the next flush: no SELECT.
   void append(const Ptr<T>& p) { add_item(p.block()); }
   void push_back(const Ptr<T>& p) { add_item(p.block()); }
   void extend(const std::vector<Ptr<T>>& items) {
     for (const auto& p : items) add_item(p.block());
   }
-  // False if the object is known not to be in the collection.
+  /// False if the object is known not to be in the collection.
   bool remove(const Ptr<T>& p) { return remove_item(p.block()); }
-  // Loads the collection once (without autoflush) to know what leaves.
+  /// Loads the collection once (without autoflush) to know what leaves.
   void clear() { assign({}); }
 
  private:
   void assign(const std::vector<Ptr<T>>& items) { replace_items(detail::blocks_of(items), true); }
 };
 
+/// A collection that is only added to and removed from; reading it is an
+/// explicit select() (SQLAlchemy's lazy="write_only").
 template <class T>
 class WriteOnly final : public detail::QueryCollection {
  public:
@@ -226,8 +233,8 @@ class WriteOnly final : public detail::QueryCollection {
     for (const auto& p : items) items_.emplace_back(p.block());
   }
   WriteOnly(const WriteOnly& o) : QueryCollection(o) {}
-  // Replacing the collection is allowed only while the owner has no row (spec
-  // 7.1); afterwards it would need the rows, which a write-only member never loads.
+  /// Replacing the collection is allowed only while the owner has no row (spec
+  /// 7.1); afterwards it would need the rows, which a write-only member never loads.
   WriteOnly& operator=(const WriteOnly& o) {
     if (this != &o) assign(detail::typed<T>(o.contents_for_copy()));
     return *this;
@@ -250,7 +257,7 @@ class WriteOnly final : public detail::QueryCollection {
   }
   bool remove(const Ptr<T>& p) { return remove_item(p.block()); }
 
-  // The owner's rows, as a query the caller runs (after an autoflush).
+  /// The owner's rows, as a query the caller runs (after an autoflush).
   Query<T> select() const {
     Query<T> q(query_session(), target_mapper());
     q.filter(parent_criterion());
@@ -258,7 +265,7 @@ class WriteOnly final : public detail::QueryCollection {
     return q;
   }
 
-  // Reading the whole collection implicitly is what write-only rules out.
+  /// Reading the whole collection implicitly is what write-only rules out.
   template <class U = T>
   void begin() const {
     static_assert(detail::dependent_false<U>,

@@ -1,10 +1,11 @@
 #pragma once
-// Typed criteria on mapped members: col(&User::name) == "jack". The member
-// pointer names the column; the value goes through the member's type adapter,
-// so an enum stored as text compares as text, and comparing a column with a
-// value of the wrong type does not compile.
-//
-// A Criterion is resolved against the Registry when its Query runs.
+/// @file
+/// Typed criteria on mapped members: col(&User::name) == "jack". The member
+/// pointer names the column; the value goes through the member's type adapter,
+/// so an enum stored as text compares as text, and comparing a column with a
+/// value of the wrong type does not compile.
+///
+/// A Criterion is resolved against the Registry when its Query runs.
 
 #include <concepts>
 #include <functional>
@@ -19,17 +20,18 @@
 
 namespace relate {
 
+/// A condition on mapped members, for Query::filter(). Combine with `&&`, `||`, `!`.
 class Criterion {
  public:
   using Resolver = std::function<Expr(const Registry&)>;
-  // Evaluates the criterion on one object in memory, with SQL's three-valued
-  // logic: nullopt is "unknown" (a comparison with NULL). Used by
-  // Synchronize::evaluate; criteria built from raw SQL have none.
+  /// Evaluates the criterion on one object in memory, with SQL's three-valued
+  /// logic: nullopt is "unknown" (a comparison with NULL). Used by
+  /// Synchronize::evaluate; criteria built from raw SQL have none.
   using Evaluator = std::function<std::optional<bool>(const void* object)>;
 
   explicit Criterion(Resolver r, Evaluator e = {})
       : resolve_(std::move(r)), evaluate_(std::move(e)) {}
-  // Any Core expression is a criterion as it is.
+  /// Any Core expression is a criterion as it is.
   Criterion(Expr e) : resolve_([e = std::move(e)](const Registry&) { return e; }) {}
 
   Expr resolve(const Registry& r) const { return resolve_(r); }
@@ -76,9 +78,9 @@ class Criterion {
   Evaluator evaluate_;
 };
 
-// In-memory comparison of two Values as SQL would compare them (nullopt when
-// either is NULL). Text compares bytewise, which is what the databases do under
-// the C collation.
+/// In-memory comparison of two Values as SQL would compare them (nullopt when
+/// either is NULL). Text compares bytewise, which is what the databases do under
+/// the C collation.
 std::optional<int> compare_values(const Value& a, const Value& b);
 
 namespace detail {
@@ -92,11 +94,12 @@ struct value_of<std::optional<M>> {
 };
 }  // namespace detail
 
-// A value that can be compared with a member of type M.
+/// A value that can be compared with a member of type M.
 template <class V, class M>
 concept ComparableWith =
     std::convertible_to<V, M> || std::convertible_to<V, typename detail::value_of<M>::type>;
 
+/// A mapped member in a criterion: `col(&User::name) == "jack"`.
 template <class T, class M>
 class MemberRef {
  public:
@@ -140,7 +143,7 @@ class MemberRef {
     return compare(
         v, [](Expr a, Expr b) { return a >= b; }, [](int c) { return c >= 0; });
   }
-  // Column against column of the same type.
+  /// Column against column of the same type.
   template <class U>
   Criterion operator==(const MemberRef<U, M>& other) const {
     return Criterion(
@@ -193,7 +196,7 @@ class MemberRef {
         });
   }
 
-  // The member's current value on an object of T.
+  /// The member's current value on an object of T.
   Value value_of(const void* object) const {
     return to_value<M>(static_cast<const T*>(object)->*member_);
   }
@@ -243,7 +246,7 @@ constexpr MemberRef<T, M> col(M T::*member) {
   return MemberRef<T, M>(member);
 }
 
-// An ORDER BY term on a member.
+/// An ORDER BY term on a member.
 class OrderTerm {
  public:
   template <class T, class M>

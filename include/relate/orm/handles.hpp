@@ -1,12 +1,13 @@
 #pragma once
-// The members that hold related objects: Many<T> (a collection) and One<T> (a
-// nullable reference). They behave like a std::vector and a handle, and keep the
-// other side of a bidirectional relationship in sync as you change them
-// (spec 7.2): appending a child to parent.children sets child.parent, and setting
-// child.parent moves the child between the parents' loaded collections.
-//
-// Unloaded values are loaded on first access (one SELECT, or none when the
-// identity map already has the object).
+/// @file
+/// The members that hold related objects: `Many<T>` (a collection) and `One<T>` (a
+/// nullable reference). They behave like a std::vector and a handle, and keep the
+/// other side of a bidirectional relationship in sync as you change them
+/// (spec 7.2): appending a child to parent.children sets child.parent, and setting
+/// child.parent moves the child between the parents' loaded collections.
+///
+/// Unloaded values are loaded on first access (one SELECT, or none when the
+/// identity map already has the object).
 
 #include <algorithm>
 #include <cstddef>
@@ -112,6 +113,8 @@ class ScalarBase : public RelationshipHandle {
 
 }  // namespace detail
 
+/// A collection relationship member, used like a `std::vector<Ptr<T>>`;
+/// see the file description.
 template <class T>
 class Many final : public detail::CollectionBase {
  public:
@@ -192,7 +195,7 @@ class Many final : public detail::CollectionBase {
     for (std::ptrdiff_t i = 0; i < n; ++i) remove(items_[static_cast<std::size_t>(at)].block());
     return items_.begin() + at;
   }
-  // SQLAlchemy's list.remove(): false if the object is not in the collection.
+  /// SQLAlchemy's list.remove(): false if the object is not in the collection.
   bool remove(const Ptr<T>& p) {
     ensure_loaded(true);
     return CollectionBase::remove(p.block());
@@ -235,6 +238,8 @@ class Many final : public detail::CollectionBase {
   std::vector<Ptr<T>> items_;
 };
 
+/// A single-object relationship member, used like a Ptr<T>; see the file
+/// description.
 template <class T>
 class One final : public detail::ScalarBase {
  public:
@@ -255,7 +260,7 @@ class One final : public detail::ScalarBase {
     return *this;
   }
 
-  // The related object (loading it if needed), or null.
+  /// The related object (loading it if needed), or null.
   Ptr<T> get() const {
     ensure_loaded(false);
     return value_;

@@ -1,6 +1,7 @@
 #pragma once
-// InstanceState: what the ORM knows about one mapped object. It lives in the
-// object's handle block (object.hpp), so every handle reaches it directly.
+/// @file
+/// InstanceState: what the ORM knows about one mapped object. It lives in the
+/// object's handle block (object.hpp), so every handle reaches it directly.
 
 #include <cstdint>
 #include <optional>
@@ -20,11 +21,12 @@ namespace detail {
 class ObjectBlock;
 }
 
-// The five states of spec 6.1.
+/// The five states of spec 6.1.
 enum class ObjectState : std::uint8_t { transient, pending, persistent, deleted, detached };
 
 std::string_view to_string(ObjectState state) noexcept;
 
+/// The ORM's view of one object: its state, identity, loaded values and links.
 class InstanceState {
  public:
   ObjectState state() const noexcept {
@@ -36,21 +38,21 @@ class InstanceState {
   const Mapper* mapper() const noexcept { return mapper_; }
   SessionImpl* session() const noexcept { return session_; }
   bool has_identity() const noexcept { return has_identity_; }
-  // Primary-key values of the row this object stands for (valid with an identity).
+  /// Primary-key values of the row this object stands for (valid with an identity).
   const std::vector<Value>& identity() const noexcept { return identity_; }
-  // Marked by Session::remove() and not yet flushed.
+  /// Marked by Session::remove() and not yet flushed.
   bool marked_for_delete() const noexcept { return marked_for_delete_; }
   detail::ObjectBlock* block() const noexcept { return block_; }
 
-  // Hot path of every handle access: one test.
+  /// Hot path of every handle access: one test.
   bool needs_load() const noexcept { return expired_count_ != 0; }
   bool is_expired(std::size_t column) const noexcept {
     return column < expired_.size() && expired_[column];
   }
 
-  // The "has parent" flag of spec 3.1, per relationship that can own this object:
-  // the parent it was last attached to, or null. Unknown (never attached or
-  // detached through this relationship) is std::nullopt from has_parent().
+  /// The "has parent" flag of spec 3.1, per relationship that can own this object:
+  /// the parent it was last attached to, or null. Unknown (never attached or
+  /// detached through this relationship) is std::nullopt from has_parent().
   const void* parent_via(const Relationship* r) const noexcept {
     for (const auto& l : parents_)
       if (l.relationship == r && l.has) return l.parent;
@@ -61,9 +63,9 @@ class InstanceState {
       if (l.relationship == r) return l.has;
     return std::nullopt;
   }
-  // Attaching records the parent; detaching clears the flag only if it is the
-  // recorded parent it is detached from (so "append to new, remove from old" and
-  // "remove, then append" end the same way).
+  /// Attaching records the parent; detaching clears the flag only if it is the
+  /// recorded parent it is detached from (so "append to new, remove from old" and
+  /// "remove, then append" end the same way).
   void set_parent(const Relationship* r, const void* parent, bool attached) {
     for (auto& l : parents_) {
       if (l.relationship != r) continue;
@@ -113,8 +115,8 @@ class InstanceState {
 }  // namespace relate
 
 namespace relate {
-// Narrow write access for free functions of the ORM (make_transient on an object
-// that has no Session).
+/// Narrow write access for free functions of the ORM (make_transient on an object
+/// that has no Session).
 struct StateAccess {
   static void forget_identity(InstanceState& st);
   static void set_mapper(InstanceState& st, const Mapper* m) { st.mapper_ = m; }

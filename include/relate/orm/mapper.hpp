@@ -1,7 +1,8 @@
 #pragma once
-// Mapper: how one C++ struct maps to one table. Member pointers become
-// type-erased ColumnAttributes once, at mapping time; everything after that
-// (Session, unit of work, loading) works on Values through them.
+/// @file
+/// Mapper: how one C++ struct maps to one table. Member pointers become
+/// type-erased ColumnAttributes once, at mapping time; everything after that
+/// (Session, unit of work, loading) works on Values through them.
 
 #include <deque>
 #include <memory>
@@ -25,7 +26,7 @@ template <class T>
 class MapperBuilder;
 class Registry;
 
-// One mapped scalar member.
+/// One mapped scalar member.
 class ColumnAttribute {
  public:
   ColumnAttribute(std::string column_name, SqlType type)
@@ -35,9 +36,9 @@ class ColumnAttribute {
   ColumnAttribute& operator=(const ColumnAttribute&) = delete;
 
   virtual Value get(const void* object) const = 0;
-  // Throws ConversionError (naming the column) when the value does not fit.
+  /// Throws ConversionError (naming the column) when the value does not fit.
   virtual void set(void* object, const Value& value) const = 0;
-  // Whether the member currently holds `value` (cheaper than get() + compare).
+  /// Whether the member currently holds `value` (cheaper than get() + compare).
   virtual bool holds(const void* object, const Value& value) const { return get(object) == value; }
 
   const std::string& column_name() const noexcept { return column_name_; }
@@ -111,6 +112,8 @@ class MemberColumn final : public ColumnAttribute {
 
 }  // namespace detail
 
+/// How one struct maps to one table: its column attributes, primary key and
+/// relationships. Registry::map() makes one; Registry::mapper<T>() finds it.
 class Mapper {
  public:
   Mapper(const std::type_info& type, std::string class_name, std::string table_name)
@@ -121,17 +124,17 @@ class Mapper {
   const std::type_info& type() const noexcept { return type_; }
   const std::string& class_name() const noexcept { return class_name_; }
   const std::string& table_name() const noexcept { return table_name_; }
-  // Valid once the registry is configured.
+  /// Valid once the registry is configured.
   const Table& table() const noexcept { return *table_; }
 
   const std::vector<std::unique_ptr<ColumnAttribute>>& columns() const noexcept { return columns_; }
-  // Indexes into columns(), in primary-key order.
+  /// Indexes into columns(), in primary-key order.
   const std::vector<std::size_t>& primary_key() const noexcept { return primary_key_; }
-  // The column the database fills in on INSERT, if any.
+  /// The column the database fills in on INSERT, if any.
   std::optional<std::size_t> generated_key() const noexcept { return generated_key_; }
   std::optional<std::size_t> version_column() const noexcept { return version_column_; }
 
-  // The column index of a mapped member; throws InvalidRequest when not mapped.
+  /// The column index of a mapped member; throws InvalidRequest when not mapped.
   template <class T, class M>
   std::size_t column_index(M T::*member) const {
     for (const auto& c : columns_)
@@ -147,13 +150,13 @@ class Mapper {
   const Relationship* find_relationship(std::string_view name) const noexcept;
   Registry& registry() const noexcept { return *registry_; }
 
-  // A new, value-initialised object with no references yet.
+  /// A new, value-initialised object with no references yet.
   detail::ObjectBlock* create() const { return create_(); }
 
-  // The primary-key values of an object as it is in memory now.
+  /// The primary-key values of an object as it is in memory now.
   std::vector<Value> primary_key_of(const void* object) const;
-  // True when the key holds "not assigned yet" values: NULL, or 0 in a
-  // database-generated integer key (the C++ default of an int64_t member).
+  /// True when the key holds "not assigned yet" values: NULL, or 0 in a
+  /// database-generated integer key (the C++ default of an int64_t member).
   bool key_is_unassigned(const std::vector<Value>& key) const;
   std::string describe(const std::vector<Value>& key) const;
 

@@ -1,18 +1,21 @@
 #pragma once
-// How users hold mapped objects: relate::Ptr<T>, a shared handle like
-// std::shared_ptr whose control block also carries the object's InstanceState.
-// That gives the Session O(1) access to an object's state with no global lookup
-// table, and a hook on attribute access (operator->) that loads expired
-// attributes, as SQLAlchemy does on attribute access.
-//
-//   auto jack = relate::make<User>({.name = "jack"});
-//   session.add(jack);
-//
-// Ownership (see docs/memory.md): a Session holds strong references to pending,
-// deleted and modified objects; a clean persistent object lives as long as
-// handles to it exist outside the Session, and leaves the identity map when the
-// last one goes. Handles are not thread-safe beyond their reference count: use
-// an object in the thread of the Session it belongs to.
+/// @file
+/// How users hold mapped objects: `relate::Ptr<T>`, a shared handle like
+/// std::shared_ptr whose control block also carries the object's InstanceState.
+/// That gives the Session O(1) access to an object's state with no global lookup
+/// table, and a hook on attribute access (operator->) that loads expired
+/// attributes, as SQLAlchemy does on attribute access.
+///
+/// @code
+///   auto jack = relate::make<User>({.name = "jack"});
+///   session.add(jack);
+/// @endcode
+///
+/// Ownership (see docs/memory.md): a Session holds strong references to pending,
+/// deleted and modified objects; a clean persistent object lives as long as
+/// handles to it exist outside the Session, and leaves the identity map when the
+/// last one goes. Handles are not thread-safe beyond their reference count: use
+/// an object in the thread of the Session it belongs to.
 
 #include <atomic>
 #include <cstddef>
@@ -91,7 +94,7 @@ void prepare_access(InstanceState& state);
 
 }  // namespace detail
 
-// A type-erased handle to any mapped object (the Session's views return these).
+/// A type-erased handle to any mapped object (the Session's views return these).
 class Object {
  public:
   Object() noexcept = default;
@@ -121,6 +124,8 @@ class Object {
   detail::ObjectBlock* block_ = nullptr;
 };
 
+/// A shared handle to a mapped object of type T, like `std::shared_ptr<T>`;
+/// see the file description.
 template <class T>
 class Ptr {
  public:
@@ -142,23 +147,23 @@ class Ptr {
     if (block_) block_->release();
   }
 
-  // Adopts a block that already counts this reference (used by relate itself).
+  /// Adopts a block that already counts this reference (used by relate itself).
   static Ptr adopt(detail::ObjectBlock* block) noexcept {
     Ptr p;
     p.block_ = block;
     p.object_ = block ? static_cast<T*>(block->object()) : nullptr;
     return p;
   }
-  // A new reference to a block (used by relate itself).
+  /// A new reference to a block (used by relate itself).
   static Ptr from_block(detail::ObjectBlock* block) noexcept {
     if (block) block->retain();
     return adopt(block);
   }
-  // The checked conversion from a type-erased handle; null if the type differs.
+  /// The checked conversion from a type-erased handle; null if the type differs.
   static Ptr from(const Object& o) noexcept { return o.is<T>() ? from_block(o.block()) : Ptr(); }
 
-  // Access loads expired attributes first (one SELECT), and on a detached
-  // object with expired attributes throws DetachedInstanceError.
+  /// Access loads expired attributes first (one SELECT), and on a detached
+  /// object with expired attributes throws DetachedInstanceError.
   T* operator->() const {
     prepare();
     return object_;
@@ -167,14 +172,14 @@ class Ptr {
     prepare();
     return *object_;
   }
-  // The object without loading anything.
+  /// The object without loading anything.
   T* get() const noexcept { return object_; }
 
   explicit operator bool() const noexcept { return block_ != nullptr; }
   detail::ObjectBlock* block() const noexcept { return block_; }
   operator Object() const noexcept { return Object(block_); }
 
-  // A std::shared_ptr view sharing this handle's ownership.
+  /// A std::shared_ptr view sharing this handle's ownership.
   std::shared_ptr<T> shared() const {
     if (!block_) return nullptr;
     block_->retain();
@@ -194,8 +199,8 @@ class Ptr {
   T* object_ = nullptr;
 };
 
-// Creates a mapped object: make<User>() value-initialises, make<User>({.name = "x"})
-// or make<User>(other_user) copies or moves in an existing value.
+/// Creates a mapped object: `make<User>()` value-initialises, `make<User>({.name = "x"})`
+/// or `make<User>(other_user)` copies or moves in an existing value.
 template <class T, class... Args>
 Ptr<T> make(Args&&... args) {
   auto* block = new detail::TypedBlock<T>(std::forward<Args>(args)...);

@@ -1,13 +1,16 @@
 #pragma once
-// Query<T>: SQLAlchemy's legacy session.query(User) for one mapped struct
-// (spec section 8). Results go through the identity map. Every execution
-// autoflushes first.
-//
-//   auto users = session.query<User>()
-//                    .filter(relate::col(&User::name).like("j%"))
-//                    .order_by(relate::desc(&User::id))
-//                    .limit(10)
-//                    .all();
+/// @file
+/// `Query<T>`: SQLAlchemy's legacy session.query(User) for one mapped struct
+/// (spec section 8). Results go through the identity map. Every execution
+/// autoflushes first.
+///
+/// @code
+///   auto users = session.query<User>()
+///                    .filter(relate::col(&User::name).like("j%"))
+///                    .order_by(relate::desc(&User::id))
+///                    .limit(10)
+///                    .all();
+/// @endcode
 
 #include <concepts>
 #include <cstdint>
@@ -27,7 +30,7 @@
 
 namespace relate {
 
-// One column assignment of a bulk UPDATE: relate::assign(&User::name, "x").
+/// One column assignment of a bulk UPDATE: relate::assign(&User::name, "x").
 struct ColumnAssignment {
   std::function<std::size_t(const Mapper&)> column;
   Value value;
@@ -55,23 +58,23 @@ RelationshipResolver relationship_resolver(H T::*member) {
 Expr related_exists(const Relationship& r, const Criterion* criterion, const Registry& registry);
 }  // namespace detail
 
-// Criteria on related rows: col(&User::addresses).any(col(&Address::email).like("%@x"))
-// and col(&Address::user).has(col(&User::name) == "jack"), as EXISTS subqueries.
-// Inside a self-referential relationship's criterion, the struct's columns name
-// the related row (the subquery aliases the table), never the outer one.
+/// Criteria on related rows: col(&User::addresses).any(col(&Address::email).like("%@x"))
+/// and col(&Address::user).has(col(&User::name) == "jack"), as EXISTS subqueries.
+/// Inside a self-referential relationship's criterion, the struct's columns name
+/// the related row (the subquery aliases the table), never the outer one.
 template <class T, class H>
 class RelationshipRef {
  public:
   explicit RelationshipRef(H T::*member) : resolve_(detail::relationship_resolver(member)) {}
 
-  // Some related object (matching the criterion) exists: for collections.
+  /// Some related object (matching the criterion) exists: for collections.
   Criterion any() const requires detail::is_relationship_handle<H>::collection {
     return exists(std::nullopt);
   }
   Criterion any(Criterion c) const requires detail::is_relationship_handle<H>::collection {
     return exists(std::move(c));
   }
-  // The related object exists (and matches): for single-object members.
+  /// The related object exists (and matches): for single-object members.
   Criterion has() const requires(!detail::is_relationship_handle<H>::collection) {
     return exists(std::nullopt);
   }
@@ -93,24 +96,27 @@ requires detail::is_relationship_handle<H>::value RelationshipRef<T, H> col(H T:
   return RelationshipRef<T, H>(member);
 }
 
+/// The part of Query<T> that does not depend on T.
 class QueryBase {
  public:
   QueryBase(SessionImpl& session, const Mapper& mapper) : session_(&session), mapper_(&mapper) {}
 
+  /// SELECT count(*) FROM (this query): rows, not objects.
   std::int64_t count() const;
+  /// Whether the query has a row.
   bool exists() const;
-  // Bulk statements (spec 8.3): one statement for every matching row, returning
-  // the number matched. They bypass the unit of work: no relationship cascades
-  // (children are left to the database's ON DELETE rules, as in SQLAlchemy), no
-  // version checks; rows removed or changed are reflected on objects already in
-  // the Session as `sync` says. bulk_delete_with_cascades() keeps the cascades.
+  /// Bulk statements (spec 8.3): one statement for every matching row, returning
+  /// the number matched. They bypass the unit of work: no relationship cascades
+  /// (children are left to the database's ON DELETE rules, as in SQLAlchemy), no
+  /// version checks; rows removed or changed are reflected on objects already in
+  /// the Session as `sync` says. bulk_delete_with_cascades() keeps the cascades.
   std::int64_t bulk_delete(Synchronize sync = Synchronize::automatic) const;
-  // A bulk delete that keeps the mapping's cascade rules: the matching rows are
-  // removed as if by Session::remove() and flushed, with delete cascades, nulled
-  // foreign keys, association rows and restrict checks carried out as set
-  // statements (one per table level) wherever no object in memory needs
-  // visiting. Rows with objects in the Session go through the unit of work like
-  // any removed object. Returns the number of matching rows.
+  /// A bulk delete that keeps the mapping's cascade rules: the matching rows are
+  /// removed as if by Session::remove() and flushed, with delete cascades, nulled
+  /// foreign keys, association rows and restrict checks carried out as set
+  /// statements (one per table level) wherever no object in memory needs
+  /// visiting. Rows with objects in the Session go through the unit of work like
+  /// any removed object. Returns the number of matching rows.
   std::int64_t bulk_delete_with_cascades() const;
   std::int64_t bulk_update(std::vector<ColumnAssignment> assignments,
                            Synchronize sync = Synchronize::automatic) const;
@@ -150,13 +156,14 @@ class QueryBase {
   std::vector<LoaderOption> options_;
 };
 
+/// A query for objects of T: see the file description and docs/queries.md.
 template <class T>
 class Query : public QueryBase {
  public:
   using QueryBase::QueryBase;
 
-  // Each builder works on a named query (returns it) and on a temporary (returns
-  // a new query by value, so `for (auto u : s.query<U>().filter(...))` is safe).
+  /// Each builder works on a named query (returns it) and on a temporary (returns
+  /// a new query by value, so `for (auto u : s.query<U>().filter(...))` is safe).
   Query& filter(Criterion c) & {
     where_.push_back(std::move(c));
     return *this;
@@ -170,6 +177,7 @@ class Query : public QueryBase {
   requires ComparableWith<V, M> Query filter_by(M T::*member, const V& value) && {
     return std::move(filter(col(member) == value));
   }
+  /// Adds ORDER BY terms: members (ascending), asc(member), desc(member).
   Query& order_by(std::initializer_list<OrderTerm> terms) & {
     order_by_.insert(order_by_.end(), terms.begin(), terms.end());
     return *this;
@@ -180,18 +188,20 @@ class Query : public QueryBase {
     return *this;
   }
   Query order_by(OrderTerm term) && { return std::move(order_by(std::move(term))); }
+  /// At most n rows.
   Query& limit(std::int64_t n) & {
     limit_ = n;
     return *this;
   }
   Query limit(std::int64_t n) && { return std::move(limit(n)); }
+  /// Skips the first n rows.
   Query& offset(std::int64_t n) & {
     offset_ = n;
     return *this;
   }
   Query offset(std::int64_t n) && { return std::move(offset(n)); }
 
-  // Loader options (see loader_options.hpp): how this query loads relationships.
+  /// Loader options (see loader_options.hpp): how this query loads relationships.
   template <class... O>
   requires(std::derived_from<O, LoaderOption>&&...) Query& options(O... o) & {
     (options_.push_back(std::move(o)), ...);
@@ -201,9 +211,9 @@ class Query : public QueryBase {
   requires(std::derived_from<O, LoaderOption>&&...) Query options(O... o) && {
     return std::move(options(std::move(o)...));
   }
-  // INNER JOIN along a relationship of T or of a struct joined before:
-  // .join(&User::addresses).join(&Address::dings). Entity results stay
-  // de-duplicated; filter on the joined struct's members with col().
+  /// INNER JOIN along a relationship of T or of a struct joined before:
+  /// .join(&User::addresses).join(&Address::dings). Entity results stay
+  /// de-duplicated; filter on the joined struct's members with col().
   template <class U, class H>
   Query& join(H U::*member) & {
     joins_.push_back({detail::relationship_resolver(member), false});
@@ -213,7 +223,7 @@ class Query : public QueryBase {
   Query join(H U::*member) && {
     return std::move(join(member));
   }
-  // LEFT OUTER JOIN along a relationship.
+  /// LEFT OUTER JOIN along a relationship.
   template <class U, class H>
   Query& outer_join(H U::*member) & {
     joins_.push_back({detail::relationship_resolver(member), true});
@@ -224,13 +234,14 @@ class Query : public QueryBase {
     return std::move(outer_join(member));
   }
 
-  // De-duplicated by identity (spec 8.2), with eager loads done.
+  /// De-duplicated by identity (spec 8.2), with eager loads done.
   std::vector<Ptr<T>> all() const { return wrap(fetch(std::nullopt)); }
+  /// The first object (LIMIT 1), or a null Ptr.
   Ptr<T> first() const {
     auto v = wrap(fetch(1));
     return v.empty() ? Ptr<T>() : v.front();
   }
-  // Exactly one row, else NoResultFound / MultipleResultsFound.
+  /// Exactly one row, else NoResultFound / MultipleResultsFound.
   Ptr<T> one() const {
     auto v = wrap(fetch(2));
     if (v.empty()) throw NoResultFound("No row was found when one was required");
@@ -238,6 +249,7 @@ class Query : public QueryBase {
       throw MultipleResultsFound("Multiple rows were found when exactly one was required");
     return v.front();
   }
+  /// One object or a null Ptr; MultipleResultsFound for more.
   Ptr<T> one_or_none() const {
     auto v = wrap(fetch(2));
     if (v.size() > 1)
@@ -245,7 +257,7 @@ class Query : public QueryBase {
     return v.empty() ? Ptr<T>() : v.front();
   }
 
-  // Only the named columns, as tuples (not objects, not de-duplicated).
+  /// Only the named columns, as tuples (not objects, not de-duplicated).
   template <class... M>
   std::vector<std::tuple<M...>> values(M T::*... members) const {
     const Mapper& m = *mapper_;
@@ -257,12 +269,12 @@ class Query : public QueryBase {
     return out;
   }
 
-  // Streams rows: each object is made as the iteration reaches it, and is kept
-  // only as long as the caller (or unflushed changes) keep it. Streaming loads
-  // no relationship eagerly (no JOINs, no IN queries): a second statement would
-  // make the driver buffer the rest of the rows, and memory must stay bounded.
-  // Members load lazily on access; lazyload/raiseload options apply. Rows are
-  // not de-duplicated either (that would mean remembering every row).
+  /// Streams rows: each object is made as the iteration reaches it, and is kept
+  /// only as long as the caller (or unflushed changes) keep it. Streaming loads
+  /// no relationship eagerly (no JOINs, no IN queries): a second statement would
+  /// make the driver buffer the rest of the rows, and memory must stay bounded.
+  /// Members load lazily on access; lazyload/raiseload options apply. Rows are
+  /// not de-duplicated either (that would mean remembering every row).
   class iterator {
    public:
     using value_type = Ptr<T>;
@@ -282,6 +294,7 @@ class Query : public QueryBase {
     std::shared_ptr<Cursor> cursor_;
     Ptr<T> current_;
   };
+  /// Runs the query and streams its rows (see iterator).
   iterator begin() const { return iterator(cursor()); }
   iterator end() const { return iterator(); }
 

@@ -1,16 +1,19 @@
 #pragma once
-// Registry: the set of mapped structs, and the MetaData their tables live in.
-//
-//   relate::Registry registry;
-//   registry.map<User>("users", [](auto& m) {
-//     m.column("id", &User::id, relate::primary_key());
-//     m.column("name", &User::name, relate::length(50));
-//     m.column("nickname", &User::nickname);          // std::optional<std::string>: nullable
-//   });
-//
-// Mapping is checked once, by configure(), which the first Session runs if the
-// user did not: a wrong mapping fails there with a ConfigurationError that names
-// the struct, the column or table, and the fix.
+/// @file
+/// Registry: the set of mapped structs, and the MetaData their tables live in.
+///
+/// @code
+///   relate::Registry registry;
+///   registry.map<User>("users", [](auto& m) {
+///     m.column("id", &User::id, relate::primary_key());
+///     m.column("name", &User::name, relate::length(50));
+///     m.column("nickname", &User::nickname);          // std::optional<std::string>: nullable
+///   });
+/// @endcode
+///
+/// Mapping is checked once, by configure(), which the first Session runs if the
+/// user did not: a wrong mapping fails there with a ConfigurationError that names
+/// the struct, the column or table, and the fix.
 
 #include <functional>
 #include <memory>
@@ -60,8 +63,8 @@ struct is_relationship_handle<WriteOnly<U>> : std::true_type {
 };
 }  // namespace detail
 
-// Column options, applied in order to the column being mapped. Each is a small
-// callable on Column, so they also compose with Column's own chained setters.
+/// Column options, applied in order to the column being mapped. Each is a small
+/// callable on Column, so they also compose with Column's own chained setters.
 struct ColumnOption {
   std::function<void(Column&)> apply;
 };
@@ -79,13 +82,15 @@ ColumnOption foreign_key(std::string target,
                          ReferentialAction on_delete = ReferentialAction::no_action,
                          ReferentialAction on_update = ReferentialAction::no_action);
 
+/// What Registry::map() hands to its mapping function: column(),
+/// relationship(), version_counter() and table constraints for struct T.
 template <class T>
 class MapperBuilder {
  public:
   explicit MapperBuilder(Mapper& mapper) : mapper_(mapper) {}
 
-  // Maps a member to a column. The column's SQL type comes from the member's
-  // type adapter; it is NOT NULL unless the member is a std::optional.
+  /// Maps a member to a column. The column's SQL type comes from the member's
+  /// type adapter; it is NOT NULL unless the member is a std::optional.
   template <class M, class... Options>
   Column& column(std::string name, M T::*member, Options&&... options) {
     static_assert(SqlValueType<M>,
@@ -103,17 +108,17 @@ class MapperBuilder {
     return c;
   }
 
-  // An optimistic-concurrency counter (spec 5.8): 1 on INSERT, incremented by
-  // every UPDATE, and checked in the WHERE of UPDATE and DELETE.
+  /// An optimistic-concurrency counter (spec 5.8): 1 on INSERT, incremented by
+  /// every UPDATE, and checked in the WHERE of UPDATE and DELETE.
   template <class M>
   requires std::integral<M> Column& version_counter(std::string name, M T::*member) {
     mapper_.version_column_name_ = name;
     return column(std::move(name), member);
   }
 
-  // A relationship held in a Many<U> (collection) or One<U> (single object)
-  // member. Direction and columns come from the foreign keys between the two
-  // tables (or options.secondary for many-to-many), checked by configure().
+  /// A relationship held in a `Many<U>` (collection) or `One<U>` (single object)
+  /// member. Direction and columns come from the foreign keys between the two
+  /// tables (or options.secondary for many-to-many), checked by configure().
   template <class H>
   Relationship& relationship(std::string name, H T::*member, RelationshipOptions options = {}) {
     static_assert(detail::is_relationship_handle<H>::value,
@@ -134,7 +139,7 @@ class MapperBuilder {
     return r;
   }
 
-  // Table-level constraints and indexes.
+  /// Table-level constraints and indexes.
   void unique(std::vector<std::string> columns, std::string name = {}) {
     mapper_.extra_elements_.emplace_back(UniqueConstraint(std::move(columns), std::move(name)));
   }
@@ -174,6 +179,7 @@ class MapperBuilder {
   Mapper& mapper_;
 };
 
+/// The mapped structs and their tables; see the file description.
 class Registry {
  public:
   Registry();
@@ -194,11 +200,11 @@ class Registry {
     return m;
   }
 
-  // Builds the tables and checks every mapping. Runs once; later calls do nothing.
+  /// Builds the tables and checks every mapping. Runs once; later calls do nothing.
   void configure();
   bool configured() const noexcept { return configured_; }
 
-  // Throws InvalidRequest naming the type when it is not mapped.
+  /// Throws InvalidRequest naming the type when it is not mapped.
   const Mapper& mapper_for(const std::type_info& type) const;
   template <class T>
   const Mapper& mapper() const {
@@ -207,10 +213,10 @@ class Registry {
   const Mapper* find_mapper(const std::type_info& type) const noexcept;
   std::vector<const Mapper*> mappers() const;
 
-  // The tables of every mapped struct (configures first).
+  /// The tables of every mapped struct (configures first).
   const MetaData& metadata();
-  // A table that is not mapped to a struct, such as a many-to-many association
-  // table; declare it before configure() (then find it in metadata()).
+  /// A table that is not mapped to a struct, such as a many-to-many association
+  /// table; declare it before configure() (then find it in metadata()).
   void table(std::string name, std::initializer_list<TableElement> elements);
 
   void create_all(const Engine& engine);
