@@ -420,7 +420,15 @@ class Compiler {
     switch (f.kind) {
       case FromKind::table: return quote(f.name);
       case FromKind::alias: return quote(f.table->name()) + " AS " + quote(f.name);
-      case FromKind::subquery: return "(" + select_sql(*f.select, false) + ") AS " + quote(f.name);
+      case FromKind::subquery: {
+        // A subquery in FROM cannot see the FROM items beside it (that would
+        // take LATERAL), so it correlates to nothing: its tables are its own.
+        std::vector<const FromNode*> enclosing;
+        enclosing.swap(scope_);
+        std::string sql = "(" + select_sql(*f.select, false) + ") AS " + quote(f.name);
+        scope_.swap(enclosing);
+        return sql;
+      }
       case FromKind::join: {
         std::string sql = from_sql(*f.left);
         sql += f.outer ? " LEFT OUTER JOIN " : " JOIN ";

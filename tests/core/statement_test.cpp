@@ -152,6 +152,37 @@ TEST_F(Statements, SubqueryInFrom) {
   EXPECT_THROW((void)counts.c("email"), InvalidRequest);
 }
 
+// Found by fuzz/expression.cpp: a subquery in FROM correlated to the FROM item
+// beside it (or to an enclosing statement), leaving that table out of its own
+// FROM. The text referred to a table it could not see: SQLite said "no such
+// column", PostgreSQL "invalid reference to FROM-clause entry".
+TEST_F(Statements, SubqueryInFromNeverCorrelates) {
+  auto mine = select({addresses.c("user_id"), addresses.c("email")})
+                  .where(addresses.c("user_id") == users.c("id"))
+                  .subquery("mine");
+  check(select({users.c("name"), mine.c("email")}).join(mine, mine.c("user_id") == users.c("id")),
+        "SELECT users.name, mine.email FROM users JOIN (SELECT addresses.user_id, addresses.email "
+        "FROM addresses, users WHERE addresses.user_id = users.id) AS mine ON mine.user_id = "
+        "users.id",
+        "SELECT users.name, mine.email FROM users JOIN (SELECT addresses.user_id, addresses.email "
+        "FROM addresses, users WHERE addresses.user_id = users.id) AS mine ON mine.user_id = "
+        "users.id",
+        {});
+  // Inside a correlated subquery too: only the scalar subquery correlates.
+  auto firsts = select({addresses.c("id").label("aid")})
+                    .where(addresses.c("user_id") == users.c("id"))
+                    .subquery("firsts");
+  check(select({users.c("id")})
+            .where(exists(select({firsts.c("aid")}).where(firsts.c("aid") == users.c("id")))),
+        "SELECT users.id FROM users WHERE EXISTS (SELECT firsts.aid FROM (SELECT addresses.id AS "
+        "aid FROM addresses, users WHERE addresses.user_id = users.id) AS firsts WHERE firsts.aid "
+        "= users.id)",
+        "SELECT users.id FROM users WHERE EXISTS (SELECT firsts.aid FROM (SELECT addresses.id AS "
+        "aid FROM addresses, users WHERE addresses.user_id = users.id) AS firsts WHERE firsts.aid "
+        "= users.id)",
+        {});
+}
+
 TEST_F(Statements, CountWrapsTheSelect) {
   check(select({users.c("id")}).where(users.c("name") == "jack").count(),
         "SELECT count(*) FROM (SELECT users.id FROM users WHERE users.name = ?) AS anon_1",
