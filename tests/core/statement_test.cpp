@@ -243,6 +243,29 @@ TEST_F(Statements, InsertManyRowsAndReturning) {
   EXPECT_THROW((void)insert(users).values({{"nmae", "a"}}), InvalidRequest);
 }
 
+// Found by fuzz/expression.cpp: a subquery in VALUES correlated to the table
+// being inserted into, which has no row there, and dropped it from its FROM.
+TEST_F(Statements, InsertValuesSubqueryKeepsItsTables) {
+  auto last = select({max(addresses.c("id"))})
+                  .where(addresses.c("user_id") == users.c("id"))
+                  .where(users.c("name") == "jack")
+                  .scalar_subquery();
+  check(insert(addresses).values({{"id", last + 1}, {"email", "x"}}),
+        "INSERT INTO addresses (id, email) VALUES ((SELECT max(addresses.id) FROM addresses, "
+        "users WHERE addresses.user_id = users.id AND users.name = ?) + ?, ?)",
+        "INSERT INTO addresses (id, email) VALUES ((SELECT max(addresses.id) FROM addresses, "
+        "users WHERE addresses.user_id = users.id AND users.name = $1) + $2, $3)",
+        {"'jack'", "1", "'x'"});
+  // RETURNING sees the inserted row.
+  auto mine = select({count()}).where(addresses.c("user_id") == users.c("id")).scalar_subquery();
+  check(insert(users).values({{"name", "x"}}).returning({mine.label("n")}),
+        "INSERT INTO users (name) VALUES (?) RETURNING (SELECT count(*) FROM addresses WHERE "
+        "addresses.user_id = users.id) AS n",
+        "INSERT INTO users (name) VALUES ($1) RETURNING (SELECT count(*) FROM addresses WHERE "
+        "addresses.user_id = users.id) AS n",
+        {"'x'"});
+}
+
 TEST_F(Statements, InsertForExecutemanyWithNamedPlaceholders) {
   auto s = insert(users).bind_columns({"name", "fullname"});
   check(s, "INSERT INTO users (name, fullname) VALUES (?, ?)",
