@@ -1,4 +1,4 @@
-# Shared by scripts/example and scripts/test: Debian packages and the build.
+# Shared by the scripts: Debian packages, the build, a throwaway PostgreSQL server.
 # shellcheck shell=bash
 
 RELATE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,4 +32,47 @@ relate_build() {
   cmake -S "$RELATE_ROOT" -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" \
     -DRELATE_WERROR=ON "$@" >/dev/null || exit 1
   ninja -C "$dir" || exit 1
+}
+
+# A throwaway PostgreSQL 15 server for one run: initdb in a temporary folder,
+# listening only on a unix socket there, stopped and removed when the calling
+# script exits (whether it succeeds or not). Sets RELATE_POSTGRES_URL. If the
+# server cannot be started the script stops: nothing that needs it is skipped.
+relate_pg_dir=""
+relate_pg_bin=""
+
+# initdb refuses to run as root: run the server as the postgres system user then.
+relate_as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+relate_stop_postgres() {
+  if [ -n "$relate_pg_dir" ]; then
+    relate_as_pg "$relate_pg_bin/pg_ctl" -D "$relate_pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$relate_pg_dir"
+    relate_pg_dir=""
+  fi
+}
+
+relate_start_postgres() {
+  trap relate_stop_postgres EXIT INT TERM
+  relate_pg_bin=$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || dirname "$(command -v initdb)")
+  [ -x "$relate_pg_bin/initdb" ] || { echo "relate: PostgreSQL 15 initdb not found" >&2; exit 1; }
+  relate_pg_dir=$(mktemp -d /tmp/relate-pg.XXXXXX)
+  [ "$(id -u)" -eq 0 ] && chown postgres "$relate_pg_dir"
+  if ! relate_as_pg "$relate_pg_bin/initdb" -D "$relate_pg_dir/data" -A trust -U postgres --no-sync \
+    >"$relate_pg_dir/initdb.log" 2>&1; then
+    cat "$relate_pg_dir/initdb.log" >&2
+    echo "relate: initdb failed; the PostgreSQL tests cannot run" >&2
+    exit 1
+  fi
+  if ! relate_as_pg "$relate_pg_bin/pg_ctl" -D "$relate_pg_dir/data" -w -t 60 -l "$relate_pg_dir/server.log" \
+    -o "-k $relate_pg_dir -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c max_connections=300" \
+    start >/dev/null; then
+    cat "$relate_pg_dir/server.log" >&2
+    echo "relate: the throwaway PostgreSQL server did not start; the PostgreSQL tests cannot run" >&2
+    exit 1
+  fi
+  RELATE_POSTGRES_URL="postgresql:///postgres?host=$relate_pg_dir&user=postgres"
+  echo "relate: throwaway PostgreSQL server on $relate_pg_dir" >&2
 }
