@@ -1,4 +1,4 @@
-# Shared by scripts/example and scripts/test: Debian packages and the build.
+# Shared by the scripts: Debian packages, the build, a throwaway PostgreSQL server.
 # shellcheck shell=bash
 
 RELATE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -76,5 +76,6 @@ relate_start_postgres() {
     exit 1
   fi
   export RELATE_TEST_POSTGRES_URL="postgresql:///postgres?host=$relate_pg_dir&user=postgres"
+  RELATE_POSTGRES_URL=$RELATE_TEST_POSTGRES_URL
   echo "relate: throwaway PostgreSQL server on $relate_pg_dir" >&2
 }

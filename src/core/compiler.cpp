@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <optional>
 
 #include "core/node.hpp"
 #include "relate/core/dialect.hpp"
@@ -89,8 +90,10 @@ class Compiler {
     out_.kind = StatementKind::insert;
     const auto& p = s.parts();
     const Table& table = *p.table;
-    Target target(*this, table);
     std::string sql = "INSERT INTO " + quote(table.name());
+    // VALUES have no row of the table to correlate to: a subquery there keeps
+    // every table it names in its own FROM. RETURNING does see the new row.
+    std::optional<Target> target(std::in_place, *this, table, false);
 
     // Every row names the same columns, in the first row's order; client-side
     // defaults fill the columns no row names.
@@ -130,6 +133,8 @@ class Compiler {
         sql += (r == 0 ? "(" : ", (") + values + ")";
       }
     }
+    target.reset();
+    target.emplace(*this, table);
     sql += returning(p.returning);
     out_.sql = std::move(sql);
   }
@@ -210,21 +215,24 @@ class Compiler {
  private:
   // Makes a DML statement's own table the default for its columns: they are
   // written unqualified at the top level and correlate in subqueries.
+  // (Without correlation the table only makes bare references to other tables
+  // an error.)
   class Target {
    public:
-    Target(Compiler& c, const Table& table) : c_(c) {
+    Target(Compiler& c, const Table& table, bool correlate = true) : c_(c), correlate_(correlate) {
       c_.unqualified_ = table.from_node().get();
-      c_.scope_.push_back(table.from_node().get());
+      if (correlate_) c_.scope_.push_back(table.from_node().get());
     }
     ~Target() {
       c_.unqualified_ = nullptr;
-      c_.scope_.pop_back();
+      if (correlate_) c_.scope_.pop_back();
     }
     Target(const Target&) = delete;
     Target& operator=(const Target&) = delete;
 
    private:
     Compiler& c_;
+    bool correlate_;
   };
 
   std::string quote(std::string_view id) const { return dialect_.quote_identifier(id); }
@@ -420,7 +428,15 @@ class Compiler {
     switch (f.kind) {
       case FromKind::table: return quote(f.name);
       case FromKind::alias: return quote(f.table->name()) + " AS " + quote(f.name);
-      case FromKind::subquery: return "(" + select_sql(*f.select, false) + ") AS " + quote(f.name);
+      case FromKind::subquery: {
+        // A subquery in FROM cannot see the FROM items beside it (that would
+        // take LATERAL), so it correlates to nothing: its tables are its own.
+        std::vector<const FromNode*> enclosing;
+        enclosing.swap(scope_);
+        std::string sql = "(" + select_sql(*f.select, false) + ") AS " + quote(f.name);
+        scope_.swap(enclosing);
+        return sql;
+      }
       case FromKind::join: {
         std::string sql = from_sql(*f.left);
         sql += f.outer ? " LEFT OUTER JOIN " : " JOIN ";

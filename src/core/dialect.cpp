@@ -293,6 +293,14 @@ class PostgresqlDialect final : public Dialect {
 }  // namespace
 
 std::string Dialect::quote_identifier(std::string_view id) const {
+  // Neither database can take a NUL in SQL text (libpq ends the text there),
+  // so such a name could only be cut short.
+  if (id.find('\0') != std::string_view::npos) {
+    std::string shown;
+    for (char c : id) shown += c == '\0' ? std::string("\\0") : std::string(1, c);
+    throw InvalidRequest("the identifier '" + shown +
+                         "' contains a NUL character, which SQL cannot quote");
+  }
   if (!needs_quotes(id)) return std::string(id);
   std::string out = "\"";
   for (char c : id) {

@@ -1,7 +1,9 @@
 #include "relate/core/types.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace relate {
 
@@ -25,6 +27,15 @@ namespace detail {
 void integer_out_of_range(std::int64_t value, std::string_view cpp_type) {
   throw ConversionError("integer " + std::to_string(value) + " is out of range for " +
                         std::string(cpp_type));
+}
+
+float narrow_to_float(double value) {
+  if (std::isfinite(value) && std::abs(value) > std::numeric_limits<float>::max()) {
+    char buf[32];
+    auto res = std::to_chars(buf, buf + sizeof buf, value);
+    throw ConversionError("real " + std::string(buf, res.ptr) + " is out of range for float");
+  }
+  return static_cast<float>(value);
 }
 
 namespace {
@@ -61,11 +72,18 @@ sys_days parse_date_prefix(std::string_view text, std::string_view what) {
   return sys_days(ymd);
 }
 
+constexpr sys_days first_day = year{1} / January / 1;
+constexpr sys_days last_day = year{9999} / December / 31;
+
 }  // namespace
 
+// The range is checked on the day count: year_month_day keeps its year in 16
+// bits, so a day far outside it would wrap around to some year inside.
 std::string format_date(sys_days day) {
-  year_month_day ymd(day);
-  check_year(static_cast<int>(ymd.year()));
+  if (day < first_day || day > last_day)
+    throw ConversionError("the date " + std::to_string(day.time_since_epoch().count()) +
+                          " days from 1970-01-01 is outside the supported range 0001-9999");
+  const year_month_day ymd(day);
   char buf[16];
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
@@ -77,7 +95,24 @@ sys_days parse_date(std::string_view text) {
   return parse_date_prefix(text, "date (YYYY-MM-DD)");
 }
 
+void check_timestamp_range(double seconds) {
+  constexpr double first = -62135596800.0, end = 253402300800.0;  // 0001-01-01, 10000-01-01
+  if (!(seconds >= first - 1 && seconds < end + 1))
+    throw ConversionError("the timestamp " + std::to_string(seconds) +
+                          " seconds from 1970-01-01 is outside the supported range 0001-9999");
+}
+
+void timestamp_does_not_fit(std::string_view text, std::string_view cpp_type) {
+  throw ConversionError("timestamp '" + std::string(text) + "' does not fit " +
+                        std::string(cpp_type));
+}
+
 std::string format_timestamp(sys_time<microseconds> tp) {
+  // Checked before any arithmetic: near the ends of the clock's range the
+  // day arithmetic below would overflow.
+  if (tp < first_day || tp >= last_day + days(1))
+    throw ConversionError("the timestamp " + std::to_string(tp.time_since_epoch().count()) +
+                          " microseconds from 1970-01-01 is outside the supported range 0001-9999");
   const auto day = floor<days>(tp);
   const auto us = (tp - day).count();
   const auto secs = us / 1000000;

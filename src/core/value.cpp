@@ -18,8 +18,9 @@ std::string_view to_string(ValueKind kind) noexcept {
 
 namespace {
 [[noreturn]] void wrong_kind(ValueKind wanted, ValueKind got) {
-  throw ConversionError("expected a " + std::string(to_string(wanted)) + " value, got " +
-                        std::string(to_string(got)));
+  const char* article = wanted == ValueKind::integer ? "an " : "a ";
+  throw ConversionError("expected " + std::string(article) + std::string(to_string(wanted)) +
+                        " value, got " + std::string(to_string(got)));
 }
 }  // namespace
 

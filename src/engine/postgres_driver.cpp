@@ -100,7 +100,9 @@ std::string key_columns(const std::string& detail) {
   if (cls == "23") throw IntegrityError(text, std::move(info));
   if (cls == "22") throw DataError(text, std::move(info));
   if (cls == "42") throw ProgrammingError(text, std::move(info));
-  if (cls == "08" || cls == "53" || cls == "57" || cls == "40" || info.sqlstate.empty())
+  // 55: a lock not granted within lock_timeout (55P03), an object in use.
+  if (cls == "08" || cls == "53" || cls == "55" || cls == "57" || cls == "40" ||
+      info.sqlstate.empty())
     throw OperationalError(text, std::move(info));
   throw DatabaseError(text, std::move(info));
 }

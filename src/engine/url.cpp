@@ -139,7 +139,7 @@ Url Url::parse(std::string_view text) {
     auto close = authority.find(']');
     if (close == std::string_view::npos)
       throw UrlError("malformed IPv6 host in database URL: missing ']'");
-    url.host_ = std::string(authority.substr(1, close - 1));
+    url.host_ = decode(authority.substr(1, close - 1), "host");
     std::string_view after = authority.substr(close + 1);
     if (!after.empty()) {
       if (after.front() != ':')
@@ -180,10 +180,11 @@ std::string Url::masked() const {
     if (!password_.empty()) out += ":" + std::string(mask);
     out += '@';
   }
+  // A host with ':' (IPv6) goes in brackets, which must not close early.
   if (host_.find(':') != std::string::npos)
-    out += "[" + host_ + "]";
+    out += "[" + encode(host_, "@/?#[]") + "]";
   else
-    out += encode(host_, ":@/?#");
+    out += encode(host_, ":@/?#[]");
   if (port_) out += ":" + std::to_string(*port_);
   if (!database_.empty() || !query_.empty()) out += "/" + encode(database_, "?#/");
   char sep = '?';

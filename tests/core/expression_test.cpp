@@ -358,6 +358,23 @@ TEST(Identifiers, ReservedMixedCaseAndQuotesAreQuoted) {
   EXPECT_EQ(pg(select({sel.c("id")})).sql, "SELECT \"select\".id FROM \"user\" AS \"select\"");
 }
 
+// Found by fuzz/expression.cpp: a label (or any name) holding a NUL byte was
+// quoted as is; SQLite then failed to parse the text and libpq cut it short.
+TEST(Identifiers, NulIsRefusedWithTheName) {
+  MetaData md;
+  auto& t = md.table("t", {column<std::int64_t>("id").primary_key()});
+  const std::string name("a\0b", 3);
+  try {
+    (void)lite(select({t.c("id").label(name)}));
+    FAIL() << "a label with NUL compiled";
+  } catch (const InvalidRequest& e) {
+    EXPECT_STREQ(e.what(),
+                 "the identifier 'a\\0b' contains a NUL character, which SQL cannot quote");
+  }
+  EXPECT_THROW((void)pg(select({t.c("id")}).from(alias(t, name))), InvalidRequest);
+  EXPECT_THROW((void)postgresql_dialect().savepoint_sql(name), InvalidRequest);
+}
+
 TEST_F(Expressions, ColumnLookupErrorsNameTheTable) {
   try {
     (void)users.c("nmae");

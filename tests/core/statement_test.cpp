@@ -152,6 +152,37 @@ TEST_F(Statements, SubqueryInFrom) {
   EXPECT_THROW((void)counts.c("email"), InvalidRequest);
 }
 
+// Found by fuzz/expression.cpp: a subquery in FROM correlated to the FROM item
+// beside it (or to an enclosing statement), leaving that table out of its own
+// FROM. The text referred to a table it could not see: SQLite said "no such
+// column", PostgreSQL "invalid reference to FROM-clause entry".
+TEST_F(Statements, SubqueryInFromNeverCorrelates) {
+  auto mine = select({addresses.c("user_id"), addresses.c("email")})
+                  .where(addresses.c("user_id") == users.c("id"))
+                  .subquery("mine");
+  check(select({users.c("name"), mine.c("email")}).join(mine, mine.c("user_id") == users.c("id")),
+        "SELECT users.name, mine.email FROM users JOIN (SELECT addresses.user_id, addresses.email "
+        "FROM addresses, users WHERE addresses.user_id = users.id) AS mine ON mine.user_id = "
+        "users.id",
+        "SELECT users.name, mine.email FROM users JOIN (SELECT addresses.user_id, addresses.email "
+        "FROM addresses, users WHERE addresses.user_id = users.id) AS mine ON mine.user_id = "
+        "users.id",
+        {});
+  // Inside a correlated subquery too: only the scalar subquery correlates.
+  auto firsts = select({addresses.c("id").label("aid")})
+                    .where(addresses.c("user_id") == users.c("id"))
+                    .subquery("firsts");
+  check(select({users.c("id")})
+            .where(exists(select({firsts.c("aid")}).where(firsts.c("aid") == users.c("id")))),
+        "SELECT users.id FROM users WHERE EXISTS (SELECT firsts.aid FROM (SELECT addresses.id AS "
+        "aid FROM addresses, users WHERE addresses.user_id = users.id) AS firsts WHERE firsts.aid "
+        "= users.id)",
+        "SELECT users.id FROM users WHERE EXISTS (SELECT firsts.aid FROM (SELECT addresses.id AS "
+        "aid FROM addresses, users WHERE addresses.user_id = users.id) AS firsts WHERE firsts.aid "
+        "= users.id)",
+        {});
+}
+
 TEST_F(Statements, CountWrapsTheSelect) {
   check(select({users.c("id")}).where(users.c("name") == "jack").count(),
         "SELECT count(*) FROM (SELECT users.id FROM users WHERE users.name = ?) AS anon_1",
@@ -210,6 +241,29 @@ TEST_F(Statements, InsertManyRowsAndReturning) {
   EXPECT_THROW((void)lite(insert(users).values({{"name", "a"}}).values({{"fullname", "b"}})),
                InvalidRequest);
   EXPECT_THROW((void)insert(users).values({{"nmae", "a"}}), InvalidRequest);
+}
+
+// Found by fuzz/expression.cpp: a subquery in VALUES correlated to the table
+// being inserted into, which has no row there, and dropped it from its FROM.
+TEST_F(Statements, InsertValuesSubqueryKeepsItsTables) {
+  auto last = select({max(addresses.c("id"))})
+                  .where(addresses.c("user_id") == users.c("id"))
+                  .where(users.c("name") == "jack")
+                  .scalar_subquery();
+  check(insert(addresses).values({{"id", last + 1}, {"email", "x"}}),
+        "INSERT INTO addresses (id, email) VALUES ((SELECT max(addresses.id) FROM addresses, "
+        "users WHERE addresses.user_id = users.id AND users.name = ?) + ?, ?)",
+        "INSERT INTO addresses (id, email) VALUES ((SELECT max(addresses.id) FROM addresses, "
+        "users WHERE addresses.user_id = users.id AND users.name = $1) + $2, $3)",
+        {"'jack'", "1", "'x'"});
+  // RETURNING sees the inserted row.
+  auto mine = select({count()}).where(addresses.c("user_id") == users.c("id")).scalar_subquery();
+  check(insert(users).values({{"name", "x"}}).returning({mine.label("n")}),
+        "INSERT INTO users (name) VALUES (?) RETURNING (SELECT count(*) FROM addresses WHERE "
+        "addresses.user_id = users.id) AS n",
+        "INSERT INTO users (name) VALUES ($1) RETURNING (SELECT count(*) FROM addresses WHERE "
+        "addresses.user_id = users.id) AS n",
+        {"'x'"});
 }
 
 TEST_F(Statements, InsertForExecutemanyWithNamedPlaceholders) {

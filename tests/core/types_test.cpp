@@ -5,6 +5,7 @@
 
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -87,6 +88,23 @@ TEST(TypeAdapter, OutOfRangeMessageNamesValueAndType) {
   }
 }
 
+// Found by fuzz/value.cpp: a double beyond float's range read into a float
+// member became infinity without a word, where integers are range-checked.
+TEST(TypeAdapter, FloatIsRangeChecked) {
+  EXPECT_EQ(from_value<float>(Value(3.25)), 3.25f);
+  EXPECT_EQ(from_value<float>(Value(std::int64_t{1} << 40)), static_cast<float>(1LL << 40));
+  EXPECT_EQ(from_value<float>(Value(-1.0e38)), -1.0e38f);
+  EXPECT_TRUE(std::isinf(from_value<float>(Value(std::numeric_limits<double>::infinity()))));
+  EXPECT_TRUE(std::isnan(from_value<float>(Value(std::numeric_limits<double>::quiet_NaN()))));
+  try {
+    (void)from_value<float>(Value(1.0e300));
+    FAIL() << "1e300 does not fit a float";
+  } catch (const ConversionError& e) {
+    EXPECT_STREQ(e.what(), "real 1e+300 is out of range for float");
+  }
+  EXPECT_THROW((void)from_value<float>(Value(-1.0e39)), ConversionError);
+}
+
 TEST(TypeAdapter, SqlTypesFollowTheCppType) {
   EXPECT_EQ(relate::type_adapter<std::int16_t>::sql_type.kind, relate::TypeKind::small_integer);
   EXPECT_EQ(relate::type_adapter<std::int32_t>::sql_type.kind, relate::TypeKind::integer);
@@ -139,6 +157,11 @@ TEST(TypeAdapter, DatesFarFromToday) {
   EXPECT_EQ(from_value<sys_days>(Value("9999-12-31")), last);
   EXPECT_EQ(from_value<year_month_day>(Value("2024-02-29")), year{2024} / February / 29);
   EXPECT_THROW((void)to_value(sys_days(year{10000} / January / 1)), ConversionError);
+  // Found by fuzz/value.cpp: a day count beyond year 32767 wrapped around to a
+  // year inside 0001-9999 and was written as that wrong date.
+  const sys_days year_67536 = sys_days(days(23'947'500));  // read as 2000-01-12 before
+  EXPECT_THROW((void)to_value(year_67536), ConversionError);
+  EXPECT_THROW((void)to_value(sys_days(days(-800'000))), ConversionError);
   EXPECT_THROW((void)from_value<sys_days>(Value("2023-02-29")), ConversionError);
   EXPECT_THROW((void)from_value<sys_days>(Value("2023-1-01")), ConversionError);
 }
@@ -156,6 +179,26 @@ TEST(TypeAdapter, TimestampsWithMicroseconds) {
   const sys_time<microseconds> far = sys_days(year{9999} / December / 31) + hours(23) +
                                      minutes(59) + seconds(59) + microseconds(999999);
   EXPECT_EQ(from_value<sys_time<microseconds>>(to_value(far)), far);
+  // Found by fuzz/value.cpp: at the ends of the clock's range the day arithmetic
+  // overflowed (undefined behaviour) before the year was checked.
+  EXPECT_THROW((void)to_value(sys_time<microseconds>::min()), ConversionError);
+  EXPECT_THROW((void)to_value(sys_time<microseconds>::max()), ConversionError);
+  EXPECT_THROW((void)to_value(far + microseconds(1)), ConversionError);
+  EXPECT_THROW(
+      (void)to_value(sys_time<microseconds>(sys_days(year{1} / January / 1)) - microseconds(1)),
+      ConversionError);
+  // Coarser durations are checked before they are converted to microseconds.
+  EXPECT_THROW((void)to_value(sys_time<seconds>::min()), ConversionError);
+  EXPECT_THROW((void)to_value(sys_time<hours>::max()), ConversionError);
+  EXPECT_EQ(to_value(floor<seconds>(far)), Value("9999-12-31 23:59:59.000000"));
+  // Nanosecond time points (system_clock's here) reach 1677-2262 only: a later
+  // timestamp read into one is refused instead of overflowing.
+  EXPECT_THROW((void)from_value<sys_time<nanoseconds>>(Value("2263-01-01 00:00:00")),
+               ConversionError);
+  EXPECT_THROW((void)from_value<sys_time<nanoseconds>>(Value("1677-01-01 00:00:00")),
+               ConversionError);
+  EXPECT_EQ(from_value<sys_time<nanoseconds>>(Value("2262-01-01 00:00:00")),
+            sys_time<nanoseconds>(sys_days(year{2262} / January / 1)));
   EXPECT_THROW((void)from_value<sys_time<microseconds>>(Value("1969-07-20 25:00:00")),
                ConversionError);
   EXPECT_THROW((void)from_value<sys_time<microseconds>>(Value("1969-07-20 20:17:40+02")),

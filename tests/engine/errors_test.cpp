@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "relate/relate.hpp"
 #include "support/backend.hpp"
 #include "support/sql.hpp"
@@ -144,6 +146,42 @@ TEST_P(Errors, DataErrorsFromTheDatabase) {
   EXPECT_EQ(overflow.sqlstate(), "22003");
   auto date = expect<DataError>("INSERT INTO small (d) VALUES ({})", {"2020-13-45"});
   EXPECT_EQ(date.sqlstate().substr(0, 2), "22");
+}
+
+// A statement that waits too long for another connection's lock ends in an
+// OperationalError instead of hanging: SQLite's busy timeout, PostgreSQL's
+// lock_timeout (SQLSTATE 55P03, which was a plain DatabaseError before) and
+// statement_timeout (57014). The holder's transaction is unaffected.
+TEST_P(Errors, LockWaitsEndInOperationalError) {
+  auto other_engine =
+      create_engine(db_->url(), {.sqlite_busy_timeout = std::chrono::milliseconds(100)});
+  auto other = other_engine.connect();
+  auto tx = conn_->begin();
+  exec(*conn_, "UPDATE parent SET id = {} WHERE id = {}", {2, 1});
+  if (is_postgres()) exec(other, "SET lock_timeout = '100ms'");
+  try {
+    exec(other, "UPDATE parent SET id = {} WHERE id = {}", {3, 1});
+    FAIL() << "the second writer did not wait for the lock";
+  } catch (const OperationalError& e) {
+    if (is_postgres()) {
+      EXPECT_EQ(e.sqlstate(), "55P03");
+      EXPECT_NE(std::string(e.what()).find("lock"), std::string::npos) << e.what();
+    } else {
+      EXPECT_EQ(e.sqlite_code().value_or(0) & 0xff, 5) << e.what();  // SQLITE_BUSY
+      EXPECT_NE(std::string(e.what()).find("database is locked"), std::string::npos) << e.what();
+    }
+  }
+  tx.commit();
+  EXPECT_EQ(conn_->execute(raw(conn_->dialect(), "SELECT id FROM parent")).scalar<int>(), 2);
+  if (is_postgres()) {
+    exec(other, "SET statement_timeout = '100ms'");
+    try {
+      exec(other, "SELECT pg_sleep(30)");
+      FAIL() << "statement_timeout did not end the statement";
+    } catch (const OperationalError& e) {
+      EXPECT_EQ(e.sqlstate(), "57014");
+    }
+  }
 }
 
 TEST_P(Errors, DivisionByZeroWhileStreaming) {

@@ -4,6 +4,9 @@
 
 #include <atomic>
 #include <future>
+#include <map>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "relate/relate.hpp"
@@ -54,6 +57,60 @@ TEST_P(Pooling, ManyThreadsShareASmallPool) {
   auto conn = engine.connect();
   EXPECT_EQ(conn.execute(raw(conn.dialect(), "SELECT COUNT(*) FROM hits")).scalar<int>(),
             threads * rounds);
+}
+
+// The pool hands each connection to one thread at a time. Every holder records
+// itself as the owner of the driver connection it got (and, on PostgreSQL, of
+// the server process behind it) for as long as it holds it; finding another
+// owner there would mean two threads share a connection.
+TEST_P(Pooling, ConnectionIsNeverHeldByTwoThreadsAtOnce) {
+  relate::testing::TestDatabase db(backend());
+  auto engine = create_engine(db.url(), {.pool_size = 3,
+                                         .pool_timeout = std::chrono::seconds(60),
+                                         .sqlite_busy_timeout = std::chrono::seconds(30)});
+  constexpr int threads = 8, rounds = 40;
+  std::mutex mutex;
+  std::map<const void*, std::thread::id> drivers;
+  std::map<std::int64_t, std::thread::id> server_processes;
+  std::set<const void*> seen;
+  std::atomic<int> shared{0}, checkouts{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      const auto me = std::this_thread::get_id();
+      for (int i = 0; i < rounds; ++i) {
+        try {
+          auto conn = engine.connect();
+          const void* driver = &conn.driver();
+          std::int64_t pid = 0;
+          if (conn.dialect().name() == "postgresql")
+            pid =
+                conn.execute(raw(conn.dialect(), "SELECT pg_backend_pid()")).scalar<std::int64_t>();
+          {
+            std::lock_guard lock(mutex);
+            shared += !drivers.emplace(driver, me).second;
+            if (pid != 0) shared += !server_processes.emplace(pid, me).second;
+            seen.insert(driver);
+          }
+          ++checkouts;
+          // Use it while holding it: the statement runs on this thread's connection only.
+          EXPECT_EQ(conn.execute(raw(conn.dialect(), "SELECT {}", {i})).scalar<int>(), i);
+          {
+            std::lock_guard lock(mutex);
+            drivers.erase(driver);
+            if (pid != 0) server_processes.erase(pid);
+          }
+        } catch (const std::exception& e) {
+          ADD_FAILURE() << e.what();
+        }
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  EXPECT_EQ(shared.load(), 0);
+  EXPECT_EQ(checkouts.load(), threads * rounds);
+  EXPECT_LE(seen.size(), 3u);
+  EXPECT_EQ(engine.pool().checked_out(), 0u);
 }
 
 TEST_P(Pooling, TimeoutSaysWhy) {

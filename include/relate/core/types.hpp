@@ -74,10 +74,17 @@ concept SqlValueType = requires(const T& t, const Value& v) {
 
 namespace detail {
 [[noreturn]] void integer_out_of_range(std::int64_t value, std::string_view cpp_type);
+// The double as a float; ConversionError when it is finite but beyond float's
+// range (the cast would make it infinite).
+float narrow_to_float(double value);
 std::string format_date(std::chrono::sys_days day);
 std::chrono::sys_days parse_date(std::string_view text);
 std::string format_timestamp(std::chrono::sys_time<std::chrono::microseconds> tp);
 std::chrono::sys_time<std::chrono::microseconds> parse_timestamp(std::string_view text);
+// ConversionError unless the time, in seconds from 1970, is about within 0001-9999
+// (format_timestamp checks exactly; this only keeps conversions from overflowing).
+void check_timestamp_range(double seconds_since_epoch);
+[[noreturn]] void timestamp_does_not_fit(std::string_view text, std::string_view cpp_type);
 
 template <class I>
 constexpr std::string_view integer_name() {
@@ -145,7 +152,7 @@ template <>
 struct type_adapter<float> {
   static constexpr SqlType sql_type{TypeKind::real};
   static Value to_value(float f) { return Value(static_cast<double>(f)); }
-  static float from_value(const Value& v) { return static_cast<float>(v.as_real()); }
+  static float from_value(const Value& v) { return detail::narrow_to_float(v.as_real()); }
 };
 
 template <>
@@ -220,11 +227,20 @@ requires(!std::same_as<Duration,
                        std::chrono::days>) struct type_adapter<std::chrono::sys_time<Duration>> {
   static constexpr SqlType sql_type{TypeKind::timestamp};
   static Value to_value(std::chrono::sys_time<Duration> tp) {
+    // Far outside 0001-9999 a coarse Duration would overflow on its way to
+    // microseconds: look at it in floating-point seconds first.
+    detail::check_timestamp_range(std::chrono::duration<double>(tp.time_since_epoch()).count());
     return Value(detail::format_timestamp(std::chrono::floor<std::chrono::microseconds>(tp)));
   }
   static std::chrono::sys_time<Duration> from_value(const Value& v) {
     auto us = detail::parse_timestamp(v.as_text());
     if constexpr (std::is_convertible_v<std::chrono::microseconds, Duration>) {
+      // A finer Duration spans fewer years (nanoseconds, system_clock's on
+      // Linux: 1677-2262); what it cannot hold is refused, not overflowed.
+      using std::chrono::microseconds;
+      if (us.time_since_epoch() > std::chrono::floor<microseconds>(Duration::max()) ||
+          us.time_since_epoch() < std::chrono::ceil<microseconds>(Duration::min()))
+        detail::timestamp_does_not_fit(v.as_text(), type_name<std::chrono::sys_time<Duration>>());
       return std::chrono::sys_time<Duration>(us);
     } else {
       return std::chrono::floor<Duration>(us);
