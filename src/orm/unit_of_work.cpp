@@ -1034,6 +1034,10 @@ void UnitOfWork::finalize() {
 void UnitOfWork::run() {
   std::optional<Savepoint> savepoint;
   bool began_here = false;
+  // resolve_deletes() marks orphans and what delete cascades reach now, and
+  // unmarks what they no longer reach; a failed flush puts the marks back.
+  std::vector<std::pair<InstanceState*, bool>> marks;  // with deleted_by_cascade_
+  for (auto* st : s_.marked_deleted_) marks.emplace_back(st, st->deleted_by_cascade_);
   try {
     collect();
     if (empty_) return;
@@ -1070,6 +1074,18 @@ void UnitOfWork::run() {
       s_.connection_.reset();
     }
     undo();
+    for (auto* st :
+         std::vector<InstanceState*>(s_.marked_deleted_.begin(), s_.marked_deleted_.end())) {
+      st->marked_for_delete_ = false;
+      st->deleted_by_cascade_ = false;
+      s_.marked_deleted_.erase(st);
+    }
+    // Objects marked here stay held: holding longer than needed loses nothing.
+    for (auto [st, by_cascade] : marks) {
+      st->marked_for_delete_ = true;
+      st->deleted_by_cascade_ = by_cascade;
+      s_.marked_deleted_.insert(st);
+    }
     throw;
   }
   finalize();

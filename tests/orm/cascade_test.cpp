@@ -176,6 +176,25 @@ TEST_P(CascadeTest, PersistentOrphanIsDeletedWithItsOwnCascade) {
   EXPECT_EQ(count_rows("grandchildren"), 0) << "the orphan's own delete cascade";
 }
 
+TEST_P(CascadeTest, AFailedFlushLeavesOrphansUnmarked) {  // DESIGN 4.1
+  map({.cascade = "all, delete-orphan"});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  auto c1 = p->children[0];
+  (void)c1->grandchildren.size();
+  p->children.remove(c1);  // an orphan: found at flush, with its grandchild
+  auto bad = make<GrandChild>({.name = "bad", .child_id = 999});  // no such child
+  s.add(bad);
+  EXPECT_THROW(s.flush(), IntegrityError);
+  EXPECT_TRUE(s.deleted_objects().empty()) << "the orphan and its cascade are not marked";
+  EXPECT_EQ(state_of(c1), ObjectState::persistent);
+  s.expunge(bad);
+  s.commit();
+  EXPECT_EQ(count_rows("children"), 1);
+  EXPECT_EQ(count_rows("grandchildren"), 0);
+}
+
 TEST_P(CascadeTest, MovingAChildBetweenParentsNeverDeletesIt) {  // DESIGN 4.5
   map({.cascade = "all, delete-orphan"});
   const auto id = seed();
