@@ -141,3 +141,23 @@ TEST_P(FaultInjection, ALostTransactionIsGoneAndABrokenConnectionLeavesThePool) 
 }
 
 }  // namespace
+
+namespace {
+
+TEST_P(FaultInjection, ASavepointWhoseReleaseFailsCanStillBeRolledBackTo) {
+  auto conn = engine_->connect();
+  auto tx = conn.begin();
+  exec(conn, "INSERT INTO t (id) VALUES ({})", {1});
+  auto sp = conn.begin_nested();
+  exec(conn, "INSERT INTO t (id) VALUES ({})", {2});
+  faults_->arm(1, FaultKind::operational);
+  EXPECT_THROW(sp.release(), OperationalError);
+  EXPECT_TRUE(sp.is_active()) << "the savepoint is still there";
+  sp.rollback();
+  EXPECT_EQ(count(conn), 1);
+  tx.commit();
+  auto other = engine_->connect();
+  EXPECT_EQ(count(other), 1);
+}
+
+}  // namespace
