@@ -669,7 +669,27 @@ Connection& SessionImpl::connection() {
 void SessionImpl::begin() {
   if (transaction_) throw InvalidRequest("A transaction is already begun on this Session");
   if (!connection_) connection_.emplace(engine_.connect());
-  transaction_.emplace(connection_->begin());
+  try {
+    transaction_.emplace(connection_->begin());
+  } catch (...) {
+    connection_.reset();  // a connection that cannot BEGIN goes back (broken ones are closed)
+    throw;
+  }
+}
+
+void SessionImpl::lose_transaction() noexcept {
+  try {
+    transaction_->rollback();
+  } catch (...) {
+  }
+  transaction_.reset();
+  connection_.reset();
+  if (!wrote_in_transaction_) return;
+  try {
+    end_transaction(false);
+  } catch (...) {
+    // Only bookkeeping is left; the error of the flush is what the caller sees.
+  }
 }
 
 void SessionImpl::commit() {
@@ -696,6 +716,7 @@ void SessionImpl::end_transaction(bool committed) {
   struct CollectAfter {
     ~CollectAfter() { detail::CycleCollector::collect_if_due(); }
   } collect_after;
+  wrote_in_transaction_ = false;
   std::vector<Object> keep;  // nothing dies half-way through the bookkeeping
   for (auto& [k, st] : identity_map_) keep.emplace_back(st->block_);
   for (auto& [o, st] : pending_) keep.emplace_back(st->block_);
@@ -753,6 +774,7 @@ void SessionImpl::close() {
   connection_.reset();
   deleted_.clear();
   inserted_in_transaction_.clear();
+  wrote_in_transaction_ = false;
 }
 
 }  // namespace relate

@@ -100,6 +100,10 @@ class SessionImpl {
   void rollback();
   void close();
   bool in_transaction() const noexcept { return transaction_.has_value(); }
+  // The database ended the transaction under a flush (or left it good only for
+  // a rollback): it is dropped, and if earlier flushes wrote in it, their work
+  // is gone too, so the Session does what rollback() does.
+  void lose_transaction() noexcept;
   Connection& connection();  // autobegins
 
   // Loading (loading.cpp)
@@ -173,6 +177,7 @@ class SessionImpl {
   std::unordered_set<InstanceState*> marked_deleted_;  // remove() called, not flushed
   std::unordered_set<InstanceState*> deleted_;         // DELETE flushed in this transaction
   std::unordered_set<InstanceState*> inserted_in_transaction_;
+  bool wrote_in_transaction_ = false;  // a flush has written in the open transaction
   // Objects whose primary key a flush changed in this transaction, with the old key.
   std::vector<std::pair<InstanceState*, std::vector<Value>>> rekeyed_;
   std::unordered_map<std::string, CompiledStatement> statement_cache_;

@@ -1033,7 +1033,9 @@ void UnitOfWork::finalize() {
 
 void UnitOfWork::run() {
   std::optional<Savepoint> savepoint;
-  bool began_here = false;
+  // Loads made while collecting the work may begin the transaction: it is
+  // still the flush's own, rolled back as a whole if the flush fails.
+  const bool began_here = !s_.in_transaction();
   // resolve_deletes() marks orphans and what delete cascades reach now, and
   // unmarks what they no longer reach; a failed flush puts the marks back.
   std::vector<std::pair<InstanceState*, bool>> marks;  // with deleted_by_cascade_
@@ -1044,7 +1046,6 @@ void UnitOfWork::run() {
     // Tables in foreign-key order: referenced rows are written first, deleted last.
     const std::vector<const Mapper*> order = mapper_order();
 
-    began_here = !s_.in_transaction();
     Connection& conn = s_.connection();
     if (!began_here) savepoint.emplace(conn.begin_nested());
     for (const Mapper* m : order) save_mapper(*m);
@@ -1061,6 +1062,7 @@ void UnitOfWork::run() {
     if (savepoint) savepoint->release();
   } catch (...) {
     // DESIGN 4.1: the database and every object go back to before the flush.
+    bool lost = false;
     try {
       if (savepoint) {
         savepoint->rollback();
@@ -1070,8 +1072,14 @@ void UnitOfWork::run() {
         s_.connection_.reset();
       }
     } catch (...) {
-      s_.transaction_.reset();
-      s_.connection_.reset();
+      lost = true;
+    }
+    // Without a savepoint to go back to, the transaction may be over (the
+    // connection died; SQLite rolls back by itself after I/O errors) or good
+    // only for a rollback (PostgreSQL after a failed SAVEPOINT).
+    if (s_.transaction_ && !lost) {
+      const DriverConnection& d = s_.connection_->driver();
+      lost = !d.healthy() || !d.in_transaction() || d.transaction_failed();
     }
     undo();
     for (auto* st :
@@ -1086,9 +1094,11 @@ void UnitOfWork::run() {
       st->deleted_by_cascade_ = by_cascade;
       s_.marked_deleted_.insert(st);
     }
+    if (lost) s_.lose_transaction();
     throw;
   }
   finalize();
+  s_.wrote_in_transaction_ = true;
 }
 
 namespace {

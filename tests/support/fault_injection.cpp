@@ -2,9 +2,11 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <thread>
 
 namespace relate::testing {
 
@@ -48,12 +50,14 @@ struct FaultInjector::State {
   bool postgres = false;
   std::unique_ptr<DriverConnection> admin;  // PostgreSQL: the connection that kills
   std::size_t count = 0;
+  std::vector<std::string> statements;
   std::size_t target = 0;  // 0: nothing armed
   FaultKind kind = FaultKind::integrity;
   bool fired = false;
 
   // Index inside the next `n` points at which the armed fault fires, if it does.
-  std::optional<std::size_t> due(std::size_t n) {
+  std::optional<std::size_t> due(const std::string& sql, std::size_t n) {
+    statements.insert(statements.end(), n, sql);
     const std::size_t before = count;
     count += n;
     if (target == 0 || fired || target <= before || target > count) return std::nullopt;
@@ -61,14 +65,25 @@ struct FaultInjector::State {
     return target - before - 1;
   }
 
+  // Ends the backend and waits until it is gone (pg_terminate_backend's own
+  // wait polls every 100 ms, too slow for a sweep).
   void kill(std::int64_t pid) {
     if (!admin) admin = connect_postgresql(Url::parse(url));
     const Value args[] = {Value(pid)};
-    auto cursor = admin->execute("SELECT pg_terminate_backend(CAST($1 AS integer), 10000)", args);
-    Row row;
-    if (!cursor->next(row) || row.at(0).is_null() || !row.at(0).as_boolean())
+    auto scalar = [&](const char* sql) {
+      auto cursor = admin->execute(sql, args);
+      Row row;
+      if (!cursor->next(row)) throw std::runtime_error(std::string("no row from ") + sql);
+      cursor->close();
+      return row.at(0);
+    };
+    if (!scalar("SELECT pg_terminate_backend(CAST($1 AS integer))").as_boolean())
       throw std::runtime_error("pg_terminate_backend did not end backend " + std::to_string(pid));
-    cursor->close();
+    for (int i = 0; i < 10'000; ++i) {
+      if (scalar("SELECT count(*) FROM pg_stat_activity WHERE pid = $1").as_integer() == 0) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    throw std::runtime_error("backend " + std::to_string(pid) + " outlived pg_terminate_backend");
   }
 };
 
@@ -96,12 +111,12 @@ class FaultyConnection final : public DriverConnection {
  protected:
   std::unique_ptr<DriverCursor> run(const std::string& sql,
                                     std::span<const Value> params) override {
-    if (!state_->due(1)) return inner_->execute(sql, params);
+    if (!state_->due(sql, 1)) return inner_->execute(sql, params);
     fail(sql, [&] { inner_->execute(sql, params); });
   }
 
   BatchOutcome run_many(const std::string& sql, std::span<const std::vector<Value>> sets) override {
-    const auto at = state_->due(sets.size());
+    const auto at = state_->due(sql, sets.size());
     if (!at) return inner_->execute_many(sql, sets);
     if (*at > 0) inner_->execute_many(sql, sets.first(*at));
     fail(sql, [&] { inner_->execute_many(sql, sets.subspan(*at)); });
@@ -168,6 +183,7 @@ FaultInjector::wrapper() const {
 
 void FaultInjector::start_counting() {
   state_->count = 0;
+  state_->statements.clear();
   state_->target = 0;
   state_->fired = false;
 }
@@ -181,6 +197,7 @@ void FaultInjector::arm(std::size_t point, FaultKind kind) {
 void FaultInjector::disarm() { state_->target = 0; }
 std::size_t FaultInjector::points() const { return state_->count; }
 bool FaultInjector::fired() const { return state_->fired; }
+const std::vector<std::string>& FaultInjector::statements() const { return state_->statements; }
 
 std::string FaultInjector::marker(std::size_t point) {
   return "[injected fault #" + std::to_string(point) + "]";

@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "relate/relate.hpp"
 
@@ -58,6 +59,8 @@ class FaultInjector {
   void arm(std::size_t point, FaultKind kind);
   void disarm();
   std::size_t points() const;
+  // The SQL of each point counted so far (a batch's text once per set).
+  const std::vector<std::string>& statements() const;
   bool fired() const;
   // Text that the message of the injected error contains.
   static std::string marker(std::size_t point);
