@@ -423,6 +423,9 @@ bool UnitOfWork::waits_for_pending_parent(InstanceState& child, const Mapper& m)
 void UnitOfWork::apply_links(InstanceState& child) {
   auto it = links_.find(&child);
   if (it == links_.end()) return;
+  // An expired key is neither compared nor written as a change: read it first
+  // (a child moved after a commit expired it).
+  if (child.has_identity_ && child.needs_load()) s_.load_expired(child);
   const auto& cols = child.mapper_->columns();
   // Unlinks first: when a child left one parent for another, the new parent's
   // key is what stays.

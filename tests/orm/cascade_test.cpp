@@ -195,6 +195,25 @@ TEST_P(CascadeTest, AFailedFlushLeavesOrphansUnmarked) {  // DESIGN 4.1
   EXPECT_EQ(count_rows("grandchildren"), 0);
 }
 
+TEST_P(CascadeTest, MovingAnExpiredChildWritesItsNewKey) {
+  map({});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  auto c1 = p->children[0];
+  auto other = make<Parent>({.name = "other"});
+  s.add(other);
+  s.commit();  // everything expired, c1's parent_id included
+  other->children.push_back(c1);
+  s.commit();
+  auto r = rows(
+      "SELECT p.name FROM children c JOIN parents p ON c.parent_id = p.id "
+      "WHERE c.name = 'c1'");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0][0].as_text(), "other");
+  EXPECT_EQ(c1->parent_id, other->id);
+}
+
 TEST_P(CascadeTest, MovingAChildBetweenParentsNeverDeletesIt) {  // DESIGN 4.5
   map({.cascade = "all, delete-orphan"});
   const auto id = seed();
