@@ -542,6 +542,9 @@ detail::ObjectBlock* SessionImpl::merge_one(
     // created above
   } else if (target) {
     InstanceState& st = target.block()->state();
+    // Copies onto expired columns would be taken for what the database holds
+    // and never written: an expired target is read first.
+    if (load && st.needs_load()) load_expired(st);
     if (auto v = mapper.version_column()) {
       if (!src.is_expired(*v) &&
           !(mapper.columns()[*v]->holds(target.block()->object(), mapper.columns()[*v]->get(sobj))))

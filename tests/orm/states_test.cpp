@@ -740,6 +740,19 @@ TEST_P(StatesTest, MergeLoadsTheTargetAndGeneratesHistory) {
   EXPECT_EQ(rows("SELECT name FROM people")[0][0].as_text(), "from detached");
 }
 
+TEST_P(StatesTest, MergeOntoAnExpiredTargetIsWritten) {
+  const auto id = seed("db");
+  auto s = session();
+  auto target = s.get<Person>(id);
+  s.commit();  // the target is expired
+  auto merged = s.merge(make<Person>({.id = id, .name = "merged"}));
+  EXPECT_EQ(merged, target);
+  EXPECT_TRUE(is_modified(merged));
+  s.commit();
+  EXPECT_EQ(rows("SELECT name FROM people")[0][0].as_text(), "merged");
+  EXPECT_EQ(target->name, "merged");
+}
+
 TEST_P(StatesTest, MergeLeavesAttributesExpiredOnTheSourceAlone) {
   const auto id = seed("name", "db nick");
   Ptr<Person> d;
