@@ -1,6 +1,7 @@
 // Session bookkeeping: states, identity map, transactions (spec section 6).
 
 #include <algorithm>
+#include <utility>
 
 #include "orm/handle_access.hpp"
 #include "orm/mapping_table.hpp"
@@ -227,6 +228,12 @@ void SessionImpl::add_one(InstanceState& st) {
       st.session_ = nullptr;  // still detached
       throw;
     }
+    auto was = std::find_if(expunged_inserted_.begin(), expunged_inserted_.end(),
+                            [&](const Object& o) { return o.block() == st.block_; });
+    if (was != expunged_inserted_.end()) {
+      inserted_in_transaction_.insert(&st);
+      expunged_inserted_.erase(was);
+    }
     if (is_modified(st)) hold(st);
   } else {
     st.insert_order_ = next_insert_order_++;
@@ -345,7 +352,8 @@ void SessionImpl::detach(InstanceState& st, bool forget_identity) {
   }
   marked_deleted_.erase(&st);
   deleted_.erase(&st);
-  inserted_in_transaction_.erase(&st);
+  if (inserted_in_transaction_.erase(&st) != 0 && !forget_identity)
+    expunged_inserted_.emplace_back(st.block_);
   st.marked_for_delete_ = false;
   st.session_ = nullptr;
   if (forget_identity) {
@@ -731,6 +739,7 @@ void SessionImpl::end_transaction(bool committed) {
     for (auto* st : std::vector<InstanceState*>(deleted_.begin(), deleted_.end()))
       detach(*st, false);  // -> detached
     inserted_in_transaction_.clear();
+    expunged_inserted_.clear();
     if (options_.expire_on_commit) expire_all();
     // Objects the Session kept only because they had changes are clean now.
     for (auto& [k, st] : identity_map_)
@@ -742,6 +751,13 @@ void SessionImpl::end_transaction(bool committed) {
   for (auto* st : std::vector<InstanceState*>(inserted_in_transaction_.begin(),
                                               inserted_in_transaction_.end())) {
     detach(*st, true);
+  }
+  for (const auto& o : std::exchange(expunged_inserted_, {})) {
+    InstanceState& st = o.block()->state();
+    if (st.session_ != nullptr || !st.has_identity_) continue;  // in another Session now
+    st.has_identity_ = false;
+    st.identity_.clear();
+    st.deleted_ = false;
   }
   // Primary keys changed by flushes go back to what the database has again.
   for (auto it = rekeyed_.rbegin(); it != rekeyed_.rend(); ++it) {
@@ -777,6 +793,7 @@ void SessionImpl::close() {
   connection_.reset();
   deleted_.clear();
   inserted_in_transaction_.clear();
+  expunged_inserted_.clear();
   wrote_in_transaction_ = false;
 }
 

@@ -177,6 +177,9 @@ class SessionImpl {
   std::unordered_set<InstanceState*> marked_deleted_;  // remove() called, not flushed
   std::unordered_set<InstanceState*> deleted_;         // DELETE flushed in this transaction
   std::unordered_set<InstanceState*> inserted_in_transaction_;
+  // Objects of inserted_in_transaction_ that were expunged since: a rollback
+  // takes their rows too, and add() puts them back in the set.
+  std::vector<Object> expunged_inserted_;
   bool wrote_in_transaction_ = false;  // a flush has written in the open transaction
   // Objects whose primary key a flush changed in this transaction, with the old key.
   std::vector<std::pair<InstanceState*, std::vector<Value>>> rekeyed_;

@@ -548,6 +548,25 @@ TEST_P(StatesTest, RollbackMakesInsertedObjectsTransientKeepingTheirValues) {
   EXPECT_EQ(count_rows("people"), 0);
 }
 
+TEST_P(StatesTest, RollbackMakesInsertedObjectsTransientEvenIfExpungedMeanwhile) {
+  auto s = session();
+  auto readded = make<Person>({.name = "expunged and added back"});
+  auto expunged = make<Person>({.name = "expunged"});
+  s.add(readded);
+  s.add(expunged);
+  s.flush();
+  s.expunge(readded);
+  s.expunge(expunged);
+  s.add(readded);
+  EXPECT_EQ(state_of(readded), ObjectState::persistent);
+  s.rollback();
+  EXPECT_EQ(state_of(readded), ObjectState::transient) << "its row is gone";
+  EXPECT_EQ(state_of(expunged), ObjectState::transient) << "its row is gone";
+  s.add(readded);
+  s.commit();
+  EXPECT_EQ(count_rows("people"), 1) << "added again, it is inserted again";
+}
+
 TEST_P(StatesTest, RollbackRestoresDeletedUnmarksAndExpires) {
   const auto a = seed("a");
   const auto b = seed("b");
