@@ -801,6 +801,14 @@ void UnitOfWork::null_children_of_deleted(const Mapper& m) {
           }
           keep_.push_back(o);
           auto changed = s_.changed_columns(c);
+          // The key is written even when it was NULL at the last flush: this
+          // flush may have set it to the parent already (a child attached to
+          // a parent that is deleted in the same flush).
+          for (const auto& pr : r.pairs())
+            if (std::find(changed.begin(), changed.end(), pr.child_column) == changed.end() &&
+                std::none_of(forced.begin(), forced.end(),
+                             [&](const auto& f) { return f.first == pr.child_column; }))
+              changed.push_back(pr.child_column);
           for (const auto& f : forced) changed.push_back(f.first);
           Update u = make_update(c, std::move(changed), nullptr);
           u.forced = std::move(forced);

@@ -260,6 +260,20 @@ TEST_P(RelationshipTest, SelfReferentialTreeInsertsLevelByLevel) {
   EXPECT_EQ(loaded->children[0]->children[0]->parent->parent.get(), loaded);
 }
 
+TEST_P(RelationshipTest, AChildAttachedToAParentDeletedInTheSameFlushIsNulled) {
+  auto s = session();
+  auto root = make<Node>({.name = "root"});
+  auto n = make<Node>({.name = "n"});
+  s.add(root);
+  s.add(n);
+  s.flush();
+  n->parent = root;  // root.children is not loaded: the change waits for it
+  s.remove(root);
+  s.commit();
+  EXPECT_EQ(count_rows("nodes"), 1);
+  EXPECT_TRUE(rows("SELECT parent_id FROM nodes")[0][0].is_null());
+}
+
 TEST_P(RelationshipTest, ManyToManyRowsFollowBothSides) {
   auto s = session();
   auto p1 = make<Post>({.title = "p1"});
