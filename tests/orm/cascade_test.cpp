@@ -214,6 +214,36 @@ TEST_P(CascadeTest, MovingAnExpiredChildWritesItsNewKey) {
   EXPECT_EQ(c1->parent_id, other->id);
 }
 
+TEST_P(CascadeTest, AChildMovedAwayIsNotInTheOldParentsCollectionLoadedLater) {
+  map({.cascade = "all"});
+  const auto id = seed();
+  {
+    auto s = session();
+    s.add(make<Parent>({.name = "p2"}));
+    s.commit();
+  }
+  auto s = session();
+  auto c2 = s.query<Child>().filter_by(&Child::name, "c2").one();
+  auto p2 = s.query<Parent>().filter_by(&Parent::name, "p2").one();
+  p2->children.push_back(c2);  // p1 is not in memory, so its collection cannot hear of it
+  Ptr<Parent> p1;
+  {
+    auto guard = s.no_autoflush();
+    p1 = s.get<Parent>(id);
+  }
+  // Loaded in order to change it, without autoflush (DESIGN 4.5): the database
+  // still says c2 belongs to p1, the objects say p2.
+  p1->children.push_back(make<Child>({.name = "c3"}));
+  EXPECT_FALSE(p1->children.contains(c2));
+  s.remove(p1);  // its delete cascade must not reach c2
+  s.commit();
+  auto r = rows(
+      "SELECT p.name FROM children c JOIN parents p ON c.parent_id = p.id "
+      "WHERE c.name = 'c2'");
+  ASSERT_EQ(r.size(), 1u) << "c2 was deleted with its old parent";
+  EXPECT_EQ(r[0][0].as_text(), "p2");
+}
+
 TEST_P(CascadeTest, MovingAChildBetweenParentsNeverDeletesIt) {  // DESIGN 4.5
   map({.cascade = "all, delete-orphan"});
   const auto id = seed();
