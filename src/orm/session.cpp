@@ -779,6 +779,9 @@ void SessionImpl::end_transaction(bool committed) {
     st->marked_for_delete_ = false;
     marked_deleted_.erase(st);
   }
+  // What the rolled back changes said about parents is void: an object removed
+  // from a collection is not an orphan any more (spec 3.1: unknown again).
+  for (auto& [k, st] : identity_map_) st->parents_.clear();
   expire_all();
   for (auto& [k, st] : identity_map_) unhold(*st);
 }

@@ -244,6 +244,19 @@ TEST_P(CascadeTest, AChildMovedAwayIsNotInTheOldParentsCollectionLoadedLater) {
   EXPECT_EQ(r[0][0].as_text(), "p2");
 }
 
+TEST_P(CascadeTest, RollbackForgetsThatAChildWasRemoved) {
+  map({.cascade = "all, delete-orphan"});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  auto c1 = p->children[0];
+  p->children.remove(c1);  // an orphan, until the rollback undoes it
+  s.rollback();
+  EXPECT_EQ(state_of(c1), ObjectState::persistent);
+  s.commit();
+  EXPECT_EQ(count_rows("children"), 2) << "the child was deleted after all";
+}
+
 TEST_P(CascadeTest, MovingAChildBetweenParentsNeverDeletesIt) {  // DESIGN 4.5
   map({.cascade = "all, delete-orphan"});
   const auto id = seed();
