@@ -670,6 +670,9 @@ void UnitOfWork::write_associations() {
       rel = rel->reverse();
       std::swap(owner, target);
     }
+    // The link rows of an object whose DELETE a flush has run went with it; a
+    // collection may still hold it (spec 5.9).
+    if (!a.add && (owner->state().deleted_ || target->state().deleted_)) continue;
     Key k{rel, owner, target};
     if (std::find(seen.begin(), seen.end(), k) != seen.end()) continue;
     seen.push_back(k);
