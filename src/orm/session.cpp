@@ -159,8 +159,10 @@ void SessionImpl::unload_relationships(InstanceState& st) {
   if (st.mapper_ == nullptr) return;
   for (const auto& r : st.mapper_->relationships()) {
     detail::RelationshipHandle& h = r->handle(st.block_->object());
-    // Dropping the loaded value also lets go of the objects it held.
+    // Dropping the loaded value also lets go of the objects it held, and an
+    // unflushed change of a scalar goes with it.
     h.drop_references();
+    if (!r->is_collection()) HandleAccess::changed(HandleAccess::scalar(h)) = false;
     HandleAccess::set_loaded(h, false);
   }
 }

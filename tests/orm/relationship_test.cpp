@@ -274,6 +274,24 @@ TEST_P(RelationshipTest, AChildAttachedToAParentDeletedInTheSameFlushIsNulled) {
   EXPECT_TRUE(rows("SELECT parent_id FROM nodes")[0][0].is_null());
 }
 
+TEST_P(RelationshipTest, AManyToOneChangeUndoneByRollbackStaysUndone) {
+  auto s = session();
+  auto root = make<Node>({.name = "root"});
+  auto a = make<Node>({.name = "a"});
+  auto b = make<Node>({.name = "b"});
+  root->children.push_back(a);
+  s.add(root);
+  s.add(b);
+  s.commit();
+  a->parent = b;
+  s.rollback();                                       // a is expired: the change is gone
+  a->children.push_back(make<Node>({.name = "a1"}));  // another change to a
+  s.commit();
+  auto r = rows("SELECT p.name FROM nodes n JOIN nodes p ON n.parent_id = p.id WHERE n.name = 'a'");
+  ASSERT_EQ(r.size(), 1u) << "a lost its parent";
+  EXPECT_EQ(r[0][0].as_text(), "root");
+}
+
 TEST_P(RelationshipTest, ManyToManyRowsFollowBothSides) {
   auto s = session();
   auto p1 = make<Post>({.title = "p1"});
