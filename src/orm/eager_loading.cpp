@@ -458,7 +458,12 @@ void populate(SessionImpl& s, RelationshipHandle& h, const std::vector<Object>& 
     for (const auto& p : pending_removed) removed = removed || p.block() == o.block();
     if (!removed) c.raw_insert(c.raw_size(), o.block());
   }
-  for (const auto& o : pending_removed) HandleAccess::removed(c).push_back(o);
+  // A removal is history only while the database still has the member: once a
+  // flush wrote it from the other side, the rows read here already lack it.
+  for (const auto& o : pending_removed)
+    if (std::any_of(items.begin(), items.end(),
+                    [&](const Object& i) { return i.block() == o.block(); }))
+      HandleAccess::removed(c).push_back(o);
   for (const auto& o : pending_added)
     if (c.find(o.block()) < 0) {
       c.raw_insert(c.raw_size(), o.block());

@@ -341,6 +341,21 @@ TEST_P(RelationshipTest, RemovingADeletedObjectFromAManyToManyCollectionWritesNo
   EXPECT_EQ(count_rows("tags"), 0);
 }
 
+TEST_P(RelationshipTest, ALinkRemovedWhileTheOtherSideWasUnloadedIsDeletedOnce) {
+  auto s = session();
+  auto p = make<Post>({.title = "p"});
+  auto red = make<Tag>({.label = "red"});
+  p->tags.push_back(red);
+  s.add(p);
+  s.commit();
+  (void)p->tags.size();
+  p->tags.remove(red);  // red.posts is not loaded: it hears of it when it loads
+  s.flush();
+  red->posts.push_back(make<Post>({.title = "q"}));  // loads red.posts
+  EXPECT_NO_THROW(s.commit()) << "the removed link is not deleted a second time";
+  EXPECT_EQ(count_rows("post_tags"), 1);
+}
+
 TEST_P(RelationshipTest, TransientGraphsAreReclaimed) {
   collect_cycles();
   const auto before = live_objects();
