@@ -198,8 +198,10 @@ void UnitOfWork::resolve_deletes() {
   std::vector<InstanceState*> roots;
   for (auto* st : s_.marked_deleted_)
     if (!st->deleted_by_cascade_) roots.push_back(st);
+  // An orphan is deleted for being one, also when a delete cascade that may
+  // no longer reach it marked it too.
   for (auto& [k, st] : s_.identity_map_)
-    if (!st->marked_for_delete_ && is_orphan(*st)) roots.push_back(st);
+    if ((!st->marked_for_delete_ || st->deleted_by_cascade_) && is_orphan(*st)) roots.push_back(st);
   std::vector<InstanceState*> pending_orphans;
   for (auto& [o, st] : s_.pending_)
     if (is_orphan(*st)) pending_orphans.push_back(st);

@@ -257,6 +257,20 @@ TEST_P(CascadeTest, RollbackForgetsThatAChildWasRemoved) {
   EXPECT_EQ(count_rows("children"), 2) << "the child was deleted after all";
 }
 
+TEST_P(CascadeTest, AnOrphanAlsoReachedByADeleteCascadeIsDeleted) {
+  map({.cascade = "all, delete-orphan"});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  auto c1 = p->children[0];
+  auto g1 = c1->grandchildren[0];
+  s.remove(p);                   // marks c1 and g1 through the cascade
+  c1->grandchildren.remove(g1);  // and g1 is an orphan as well
+  s.commit();
+  EXPECT_EQ(count_rows("children"), 0);
+  EXPECT_EQ(count_rows("grandchildren"), 0) << "the orphan survived with a NULL key";
+}
+
 TEST_P(CascadeTest, MovingAChildBetweenParentsNeverDeletesIt) {  // DESIGN 4.5
   map({.cascade = "all, delete-orphan"});
   const auto id = seed();
