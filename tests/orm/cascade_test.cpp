@@ -316,6 +316,23 @@ TEST_P(CascadeTest, PendingOrphanIsExpungedAtOnceWithItsSubtree) {  // DESIGN 4.
   EXPECT_EQ(count_rows("grandchildren"), 0);
 }
 
+TEST_P(CascadeTest, APendingChildLeavingThroughItsManyToOneIsExpungedAtOnce) {  // spec 3.3
+  map({.cascade = "all, delete-orphan"});
+  auto s = session();
+  auto p = make<Parent>({.name = "p"});
+  auto c = make<Child>({.name = "c"});
+  p->children.push_back(c);
+  s.add(p);
+  c->parent = nullptr;
+  EXPECT_EQ(state_of(c), ObjectState::transient) << "as when it is erased from p.children";
+  auto moved = make<Child>({.name = "moved"});
+  p->children.push_back(moved);
+  moved->parent = make<Parent>({.name = "other"});
+  EXPECT_EQ(state_of(moved), ObjectState::pending) << "a new parent: no orphan";
+  s.commit();
+  EXPECT_EQ(count_rows("children"), 1);
+}
+
 TEST_P(CascadeTest, DefaultNullsChildrenButNotNullKeyFailsAndNothingChanges) {
   map({.not_null = true});
   const auto id = seed();
