@@ -277,6 +277,16 @@ void SessionImpl::cascade_delete(InstanceState& st, std::vector<InstanceState*>&
       } done{unit_of_work_loads_};
       load_relationship(h, true);
     } else if (!h.is_loaded()) {
+      // passive_deletes leaves the rows to the database, but new children
+      // waiting in memory to join the unloaded collection are never inserted
+      // (DESIGN 4.4).
+      if (r->is_collection() && !partial) {
+        auto waiting = detail::HandleAccess::pending_added(detail::HandleAccess::collection(h));
+        for (const auto& o : waiting) {
+          InstanceState& c = o.block()->state();
+          if (c.session_ == this && !c.has_identity_) expunge_pending_orphan(c);
+        }
+      }
       continue;
     }
     std::vector<Object> children;

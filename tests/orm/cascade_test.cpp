@@ -359,6 +359,24 @@ TEST_P(CascadeTest, PassiveDeletesLeaveUnloadedChildrenToTheDatabase) {
   EXPECT_EQ(count_rows("children"), 0) << "ON DELETE CASCADE removed them";
 }
 
+TEST_P(CascadeTest, PassiveDeletesStillExpungeNewChildrenOfTheDeletedParent) {  // DESIGN 4.4
+  map({.cascade = "all, delete-orphan",
+       .passive_deletes = true,
+       .on_delete = ReferentialAction::cascade,
+       .not_null = true});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  auto c = make<Child>({.name = "new"});
+  c->parent = p;  // p.children is not loaded: c waits in memory to join it
+  s.add(c);
+  s.remove(p);
+  EXPECT_EQ(state_of(c), ObjectState::transient) << "never inserted";
+  EXPECT_NO_THROW(s.commit()) << "not inserted without its parent either";
+  EXPECT_EQ(count_rows("parents"), 0);
+  EXPECT_EQ(count_rows("children"), 0);
+}
+
 TEST_P(CascadeTest, PassiveDeletesAllNeverNulls) {
   map({.passive_deletes_all = true, .on_delete = ReferentialAction::set_null});
   const auto id = seed();
