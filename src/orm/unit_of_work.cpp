@@ -778,7 +778,8 @@ void UnitOfWork::null_children_of_deleted(const Mapper& m) {
         h.for_each([&](detail::ObjectBlock* b) { children.emplace_back(b); });
         for (const auto& o : children) {
           InstanceState& c = o.block()->state();
-          if (c.marked_for_delete_ || c.session_ != &s_ || !c.has_identity_) continue;
+          // A child whose DELETE an earlier flush ran may still be listed (spec 5.9).
+          if (c.marked_for_delete_ || c.deleted_ || c.session_ != &s_ || !c.has_identity_) continue;
           bool points_here = true;
           for (const auto& pr : r.pairs())
             points_here =
