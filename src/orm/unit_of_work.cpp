@@ -673,8 +673,11 @@ void UnitOfWork::write_associations() {
       std::swap(owner, target);
     }
     // The link rows of an object whose DELETE a flush has run went with it; a
-    // collection may still hold it (spec 5.9).
+    // collection may still hold it (spec 5.9). A new link of an object this
+    // flush deletes would go with it too: it is not written.
     if (!a.add && (owner->state().deleted_ || target->state().deleted_)) continue;
+    if (a.add && (owner->state().marked_for_delete_ || target->state().marked_for_delete_))
+      continue;
     Key k{rel, owner, target};
     if (std::find(seen.begin(), seen.end(), k) != seen.end()) continue;
     seen.push_back(k);
