@@ -167,6 +167,25 @@ void SessionImpl::unload_relationships(InstanceState& st) {
   }
 }
 
+void SessionImpl::forget_written_waiting_changes() {
+  using detail::HandleAccess;
+  for (auto& [k, st] : identity_map_) {
+    for (const auto& r : st->mapper_->relationships()) {
+      if (!r->is_collection() || r->loading() == Loading::dynamic ||
+          r->loading() == Loading::write_only)
+        continue;
+      detail::RelationshipHandle& h = r->handle(st->block_->object());
+      if (h.is_loaded()) continue;
+      auto& c = HandleAccess::collection(h);
+      // What the other side changed is in the database now, unless that
+      // object is not in this Session (the next flush then says so).
+      auto written = [&](const Object& o) { return o.block()->state().session() == this; };
+      std::erase_if(HandleAccess::pending_added(c), written);
+      std::erase_if(HandleAccess::pending_removed(c), written);
+    }
+  }
+}
+
 void SessionImpl::add(InstanceState& st) {
   std::vector<InstanceState*> visited;
   add_with_cascade(st, visited);

@@ -157,6 +157,8 @@ class SessionImpl {
   void reset_relationship_history(InstanceState& st);
   // Unloads the relationship members of an object (expire, new loads).
   void unload_relationships(InstanceState& st);
+  // After a flush: changes that waited for unloaded collections are written.
+  void forget_written_waiting_changes();
   std::vector<std::size_t> changed_columns(const InstanceState& st) const;
   // After commit or rollback: what the transaction did to objects is settled.
   void end_transaction(bool committed);

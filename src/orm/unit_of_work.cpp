@@ -1044,6 +1044,7 @@ void UnitOfWork::finalize() {
   }
   for (auto& [m, rows] : deletes_)
     for (auto* st : rows) s_.mark_bulk_deleted(*st);
+  s_.forget_written_waiting_changes();
   // Pending and changed objects were held so they could not vanish before their
   // statements; as clean persistent objects they now live as long as the user
   // keeps them (keep_ still holds them until this flush returns).

@@ -356,6 +356,23 @@ TEST_P(RelationshipTest, ALinkRemovedWhileTheOtherSideWasUnloadedIsDeletedOnce) 
   EXPECT_EQ(count_rows("post_tags"), 1);
 }
 
+TEST_P(RelationshipTest, ALinkWaitingForAnUnloadedCollectionIsNotWrittenAgainAfterItsFlush) {
+  auto s = session();
+  auto p = make<Post>({.title = "p"});
+  s.add(p);
+  s.commit();
+  auto red = make<Tag>({.label = "red"});
+  s.add(red);
+  red->posts.push_back(p);  // p.tags is not loaded: the link waits for it there
+  s.flush();
+  s.remove(red);
+  s.flush();                                        // red and its link are gone
+  p->tags.push_back(make<Tag>({.label = "blue"}));  // loads p.tags
+  EXPECT_NO_THROW(s.commit()) << "the link to red is not inserted again";
+  EXPECT_EQ(count_rows("post_tags"), 1);
+  EXPECT_EQ(p->tags.size(), 1u);
+}
+
 TEST_P(RelationshipTest, TransientGraphsAreReclaimed) {
   collect_cycles();
   const auto before = live_objects();
