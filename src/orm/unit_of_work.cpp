@@ -935,6 +935,12 @@ void UnitOfWork::execute_deletes(const Mapper& m, std::vector<InstanceState*>& a
   std::vector<const Relationship*> self;
   for (const auto& r : m.relationships())
     if (r->direction() == Direction::many_to_one && &r->target() == &m) self.push_back(r.get());
+  // The order below and the version check use the values of the last flush or
+  // load, which a rollback may have undone since: expired rows are read again
+  // (a row already gone is left to the DELETE's row count).
+  if (!self.empty() || m.version_column())
+    for (auto* st : all_rows)
+      if (st->needs_load()) s_.load_into(*st, true);
   if (self.empty()) {
     delete_batch(m, all_rows);
     return;

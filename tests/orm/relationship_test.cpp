@@ -292,6 +292,24 @@ TEST_P(RelationshipTest, AManyToOneChangeUndoneByRollbackStaysUndone) {
   EXPECT_EQ(r[0][0].as_text(), "root");
 }
 
+TEST_P(RelationshipTest, RowsOfATreeDeletedAfterARollbackGoInTheDatabasesOrder) {
+  auto s = session();
+  auto a = make<Node>({.name = "a"});
+  auto b = make<Node>({.name = "b"});
+  a->children.push_back(b);
+  s.add(a);
+  s.commit();
+  a->children.remove(b);
+  a->parent = b;  // the other way round, flushed and then rolled back
+  s.flush();
+  s.rollback();
+  EXPECT_EQ(b->name, "b");  // b is read again; a stays expired
+  s.remove(a);
+  s.remove(b);
+  EXPECT_NO_THROW(s.commit()) << "b (which refers to a) goes first";
+  EXPECT_EQ(count_rows("nodes"), 0);
+}
+
 TEST_P(RelationshipTest, ManyToManyRowsFollowBothSides) {
   auto s = session();
   auto p1 = make<Post>({.title = "p1"});

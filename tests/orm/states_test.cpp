@@ -567,6 +567,19 @@ TEST_P(StatesTest, RollbackMakesInsertedObjectsTransientEvenIfExpungedMeanwhile)
   EXPECT_EQ(count_rows("people"), 1) << "added again, it is inserted again";
 }
 
+TEST_P(StatesTest, AVersionedObjectDeletedAfterARollbackChecksTheDatabasesVersion) {
+  auto s = session();
+  auto d = make<Doc>({.id = 1, .title = "t"});
+  s.add(d);
+  s.commit();
+  d->title = "changed";
+  s.flush();  // version 2, rolled back to 1
+  s.rollback();
+  s.remove(d);
+  EXPECT_NO_THROW(s.commit()) << "not StaleDataError for the rolled back version";
+  EXPECT_EQ(count_rows("docs"), 0);
+}
+
 TEST_P(StatesTest, RollbackRestoresDeletedUnmarksAndExpires) {
   const auto a = seed("a");
   const auto b = seed("b");
