@@ -285,6 +285,24 @@ TEST_P(CascadeTest, DeletingAParentLeavesAChildDeletedEarlierAlone) {
   EXPECT_EQ(count_rows("children"), 1);
 }
 
+TEST_P(CascadeTest, RemovingAnObjectACascadeMarkedStaysAnExplicitDelete) {  // DESIGN 4.3
+  map({.cascade = "all"});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  auto c1 = p->children[0];
+  auto c2 = p->children[1];
+  s.remove(p);   // marks c1 and c2 through the cascade
+  s.remove(c2);  // and c2 for its own sake
+  p->children.remove(c1);
+  p->children.remove(c2);
+  s.add(p);  // undoes the parent's delete: the cascade reaches nothing now
+  s.commit();
+  EXPECT_EQ(count_rows("parents"), 1);
+  EXPECT_EQ(rows("SELECT name FROM children").size(), 1u) << "c2 is deleted, c1 is not";
+  EXPECT_EQ(rows("SELECT name FROM children")[0][0].as_text(), "c1");
+}
+
 TEST_P(CascadeTest, MovingAChildBetweenParentsNeverDeletesIt) {  // DESIGN 4.5
   map({.cascade = "all, delete-orphan"});
   const auto id = seed();
