@@ -337,6 +337,7 @@ void SessionImpl::cascade_delete(InstanceState& st, std::vector<InstanceState*>&
 void SessionImpl::expunge_pending_orphan(InstanceState& st) {
   if (st.session_ != this || st.has_identity_) return;
   Object keep(st.block_);
+  if (expunged_by_flush_ != nullptr) expunged_by_flush_->emplace_back(keep, st.insert_order_);
   std::vector<Object> below;
   for (const auto& r : st.mapper_->relationships()) {
     if (!r->cascade().has(Cascade::delete_orphan) && !r->cascade().has(Cascade::expunge)) continue;

@@ -183,6 +183,9 @@ class SessionImpl {
   // takes their rows too, and add() puts them back in the set.
   std::vector<Object> expunged_inserted_;
   bool wrote_in_transaction_ = false;  // a flush has written in the open transaction
+  // While a flush runs: the pending objects it expunged (DESIGN 4.4), with
+  // their place in the insert order, so that a failed flush can put them back.
+  std::vector<std::pair<Object, std::uint64_t>>* expunged_by_flush_ = nullptr;
   // Objects whose primary key a flush changed in this transaction, with the old key.
   std::vector<std::pair<InstanceState*, std::vector<Value>>> rekeyed_;
   std::unordered_map<std::string, CompiledStatement> statement_cache_;

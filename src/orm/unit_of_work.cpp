@@ -1067,6 +1067,12 @@ void UnitOfWork::run() {
   // unmarks what they no longer reach; a failed flush puts the marks back.
   std::vector<std::pair<InstanceState*, bool>> marks;  // with deleted_by_cascade_
   for (auto* st : s_.marked_deleted_) marks.emplace_back(st, st->deleted_by_cascade_);
+  std::vector<std::pair<Object, std::uint64_t>> expunged;
+  s_.expunged_by_flush_ = &expunged;
+  struct Stop {
+    SessionImpl& s;
+    ~Stop() { s.expunged_by_flush_ = nullptr; }
+  } stop{s_};
   try {
     collect();
     if (empty_) return;
@@ -1120,6 +1126,15 @@ void UnitOfWork::run() {
       st->marked_for_delete_ = true;
       st->deleted_by_cascade_ = by_cascade;
       s_.marked_deleted_.insert(st);
+    }
+    // New objects expunged here are pending again, in their place.
+    for (auto& [o, order] : expunged) {
+      InstanceState& st = o.block()->state();
+      if (st.session_ != nullptr || st.has_identity_) continue;
+      st.session_ = &s_;
+      st.insert_order_ = order;
+      s_.pending_.emplace(order, &st);
+      s_.hold(st);
     }
     if (lost) s_.lose_transaction();
     throw;

@@ -195,6 +195,26 @@ TEST_P(CascadeTest, AFailedFlushLeavesOrphansUnmarked) {  // DESIGN 4.1
   EXPECT_EQ(count_rows("grandchildren"), 0);
 }
 
+TEST_P(CascadeTest, AFailedFlushBringsBackNewObjectsItExpunged) {  // DESIGN 4.1, 4.4
+  map({.cascade = "all, delete-orphan"});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  auto c1 = p->children[0];
+  auto fresh = make<GrandChild>({.name = "fresh"});
+  c1->grandchildren.push_back(fresh);
+  p->children.remove(c1);  // c1 is an orphan: the flush deletes it and forgets `fresh`
+  auto bad = make<GrandChild>({.name = "bad", .child_id = 999});  // no such child
+  s.add(bad);
+  EXPECT_THROW(s.flush(), IntegrityError);
+  EXPECT_EQ(state_of(fresh), ObjectState::pending) << "as before the flush";
+  EXPECT_EQ(s.new_objects().size(), 2u);
+  s.expunge(bad);
+  p->children.push_back(c1);  // c1 stays after all, and `fresh` with it
+  s.commit();
+  EXPECT_EQ(count_rows("grandchildren"), 2);
+}
+
 TEST_P(CascadeTest, MovingAnExpiredChildWritesItsNewKey) {
   map({});
   const auto id = seed();
