@@ -269,14 +269,10 @@ void SessionImpl::remove(InstanceState& st) {
                          "' is not persisted: only objects that have a row can be removed; "
                          "use expunge() to forget a pending object");
   if (st.session_ != this) add(st);  // detached: re-attach first
-  if (st.marked_for_delete_) {
-    // Marked by a delete cascade, which the flush may find no longer reaches
-    // it (DESIGN 4.3): removed explicitly, it is deleted in any case.
-    st.deleted_by_cascade_ = false;
-    return;
-  }
   // Removing an object whose DELETE was already flushed issues it again; the
-  // row count check then warns (spec 5.7).
+  // row count check then warns (spec 5.7). One a delete cascade marked, which
+  // the flush may find no longer reaches it (DESIGN 4.3), is now deleted in
+  // any case; its cascade runs again for what joined it since.
   st.marked_for_delete_ = true;
   st.deleted_by_cascade_ = false;
   marked_deleted_.insert(&st);

@@ -323,6 +323,19 @@ TEST_P(CascadeTest, RemovingAnObjectACascadeMarkedStaysAnExplicitDelete) {  // D
   EXPECT_EQ(rows("SELECT name FROM children")[0][0].as_text(), "c1");
 }
 
+TEST_P(CascadeTest, RemovingACascadeMarkedObjectExpungesItsNewChildren) {  // DESIGN 4.4
+  map({.cascade = "all"});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  auto c1 = p->children[0];
+  s.remove(p);  // marks c1
+  auto fresh = make<GrandChild>({.name = "fresh"});
+  c1->grandchildren.push_back(fresh);
+  s.remove(c1);
+  EXPECT_EQ(state_of(fresh), ObjectState::transient) << "as for any object remove() deletes";
+}
+
 TEST_P(CascadeTest, MovingAChildBetweenParentsNeverDeletesIt) {  // DESIGN 4.5
   map({.cascade = "all, delete-orphan"});
   const auto id = seed();
