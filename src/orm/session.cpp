@@ -311,9 +311,16 @@ void SessionImpl::cascade_delete(InstanceState& st, std::vector<InstanceState*>&
     }
     std::vector<Object> children;
     h.for_each([&](detail::ObjectBlock* b) { children.emplace_back(b); });
+    const Relationship* back = r->direction() == Direction::one_to_many ? r->reverse() : nullptr;
     for (const auto& o : children) {
       InstanceState& c = o.block()->state();
       if (c.session_ != this) continue;
+      // A child whose many-to-one names another parent has left this one,
+      // whatever a collection loaded before the move still lists (DESIGN 4.3).
+      if (back != nullptr && !back->is_collection()) {
+        detail::RelationshipHandle& bh = back->handle(o.block()->object());
+        if (bh.is_loaded() && detail::HandleAccess::scalar(bh).raw_get() != st.block_) continue;
+      }
       if (!c.has_identity_) {
         // DESIGN 4.4: not inserted and then deleted, just forgotten.
         expunge_pending_orphan(c);

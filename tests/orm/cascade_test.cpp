@@ -336,6 +336,26 @@ TEST_P(CascadeTest, RemovingACascadeMarkedObjectExpungesItsNewChildren) {  // DE
   EXPECT_EQ(state_of(fresh), ObjectState::transient) << "as for any object remove() deletes";
 }
 
+TEST_P(CascadeTest, ADeleteCascadeSkipsAChildThatMovedToAnotherParent) {  // DESIGN 4.3
+  map({.cascade = "all"});
+  const auto id = seed();
+  auto s = session();
+  auto p = s.get<Parent>(id);
+  auto other = make<Parent>({.name = "other"});
+  s.add(other);
+  auto c1 = p->children[0];
+  s.expire(c1);                   // c1.parent is not loaded any more, p.children still is
+  other->children.push_back(c1);  // so p.children cannot be told
+  s.remove(p);
+  s.commit();
+  auto r = rows(
+      "SELECT p.name FROM children c JOIN parents p ON c.parent_id = p.id "
+      "WHERE c.name = 'c1'");
+  ASSERT_EQ(r.size(), 1u) << "c1 was deleted with its old parent";
+  EXPECT_EQ(r[0][0].as_text(), "other");
+  EXPECT_EQ(count_rows("grandchildren"), 1);
+}
+
 TEST_P(CascadeTest, MovingAChildBetweenParentsNeverDeletesIt) {  // DESIGN 4.5
   map({.cascade = "all, delete-orphan"});
   const auto id = seed();
