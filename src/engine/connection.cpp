@@ -109,10 +109,11 @@ void ConnectionState::release(std::uint64_t id) {
     throw InvalidRequest(
         "this savepoint has already been released or rolled back (or its transaction ended)");
   const std::string name = savepoints_[i].name;
-  // Releasing a savepoint releases the ones opened inside it too.
-  savepoints_.resize(i);
   log(driver_->dialect().release_savepoint_sql(name));
   driver_->release_savepoint(name);
+  // Releasing a savepoint releases the ones opened inside it too. Only once it
+  // worked: a savepoint whose RELEASE failed can still be rolled back to.
+  savepoints_.resize(i);
 }
 
 void ConnectionState::rollback_to(std::uint64_t id) {

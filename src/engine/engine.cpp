@@ -37,6 +37,8 @@ Engine create_engine(std::string_view url_text, EngineOptions options) {
     state->dialect = &postgresql_dialect();
     factory = [url = state->url] { return connect_postgresql(url); };
   }
+  if (opts.wrap_connection)
+    factory = [open = std::move(factory), wrap = opts.wrap_connection] { return wrap(open()); };
   state->pool =
       std::make_shared<Pool>(std::move(factory), size, opts.pool_timeout, state->url.masked());
   return Engine(std::move(state));

@@ -255,6 +255,12 @@ class SqliteConnection final : public DriverConnection {
   bool is_rowid_alias(const std::string& table, const std::string& column) override {
     const std::string key = table + '\n' + column;
     if (auto it = rowid_aliases_.find(key); it != rowid_aliases_.end()) return it->second;
+    // In a transaction that has not read yet, the probe would take a read lock
+    // and keep it: the INSERT that follows must then upgrade it, which SQLite
+    // refuses at once (no busy wait) while another process commits. Answer "no"
+    // (the INSERT uses RETURNING) and ask again once the transaction holds a lock.
+    if (sqlite3_get_autocommit(db_) == 0 && sqlite3_txn_state(db_, "main") == SQLITE_TXN_NONE)
+      return false;
     static const std::string sql =
         "SELECT (SELECT count(*) FROM pragma_table_info(?1) WHERE pk > 0) = 1 AND EXISTS (SELECT "
         "1 FROM pragma_table_info(?1) WHERE pk = 1 AND name = ?2 COLLATE NOCASE AND upper(type) = "

@@ -443,12 +443,27 @@ void populate(SessionImpl& s, RelationshipHandle& h, const std::vector<Object>& 
   auto& pending_removed = HandleAccess::pending_removed(c);
   auto& pending_added = HandleAccess::pending_added(c);
   while (c.raw_size() > 0) c.raw_erase(c.raw_size() - 1);
+  // A child whose many-to-one was changed in memory to another parent (or to
+  // none) has left this collection, though the database does not know yet:
+  // collections loaded in order to change them do not autoflush (DESIGN 4.5).
+  const Relationship* rev = r.reverse();
+  auto moved_away = [&](ObjectBlock* b) {
+    if (rev == nullptr || rev->is_collection()) return false;
+    RelationshipHandle& back = rev->handle(b);
+    auto& sc = HandleAccess::scalar(back);
+    return back.is_loaded() && HandleAccess::changed(sc) && sc.raw_get() != owner;
+  };
   for (const auto& o : items) {
-    bool removed = false;
+    bool removed = moved_away(o.block());
     for (const auto& p : pending_removed) removed = removed || p.block() == o.block();
     if (!removed) c.raw_insert(c.raw_size(), o.block());
   }
-  for (const auto& o : pending_removed) HandleAccess::removed(c).push_back(o);
+  // A removal is history only while the database still has the member: once a
+  // flush wrote it from the other side, the rows read here already lack it.
+  for (const auto& o : pending_removed)
+    if (std::any_of(items.begin(), items.end(),
+                    [&](const Object& i) { return i.block() == o.block(); }))
+      HandleAccess::removed(c).push_back(o);
   for (const auto& o : pending_added)
     if (c.find(o.block()) < 0) {
       c.raw_insert(c.raw_size(), o.block());
@@ -456,7 +471,7 @@ void populate(SessionImpl& s, RelationshipHandle& h, const std::vector<Object>& 
     }
   // Each loaded child's reverse many-to-one is this owner: set it now so that
   // moving the child later lets go of this collection without a query.
-  if (const Relationship* rev = r.reverse(); rev != nullptr && !rev->is_collection()) {
+  if (rev != nullptr && !rev->is_collection()) {
     for (std::size_t i = 0; i < c.raw_size(); ++i) {
       RelationshipHandle& back = rev->handle(c.raw_at(i));
       if (back.is_loaded()) continue;

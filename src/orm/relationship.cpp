@@ -647,6 +647,11 @@ void ScalarBase::assign(ObjectBlock* value) {
       value->state().set_parent(&r, owner_, true);
       echo_link(r, owner_, value);
     }
+    // A pending object that left its parent through this many-to-one is an
+    // orphan of the parent's collection as much as after an erase (spec 3.3).
+    if (const Relationship* rev = r.reverse();
+        old != nullptr && rev != nullptr && rev->is_collection())
+      forget_pending_orphan(*rev, owner_);
   }
   cascade_save(r, owner_, value);
 }

@@ -1,6 +1,7 @@
 // Session bookkeeping: states, identity map, transactions (spec section 6).
 
 #include <algorithm>
+#include <utility>
 
 #include "orm/handle_access.hpp"
 #include "orm/mapping_table.hpp"
@@ -158,9 +159,30 @@ void SessionImpl::unload_relationships(InstanceState& st) {
   if (st.mapper_ == nullptr) return;
   for (const auto& r : st.mapper_->relationships()) {
     detail::RelationshipHandle& h = r->handle(st.block_->object());
-    // Dropping the loaded value also lets go of the objects it held.
+    // Dropping the loaded value also lets go of the objects it held, and an
+    // unflushed change of a scalar goes with it.
     h.drop_references();
+    if (!r->is_collection()) HandleAccess::changed(HandleAccess::scalar(h)) = false;
     HandleAccess::set_loaded(h, false);
+  }
+}
+
+void SessionImpl::forget_written_waiting_changes() {
+  using detail::HandleAccess;
+  for (auto& [k, st] : identity_map_) {
+    for (const auto& r : st->mapper_->relationships()) {
+      if (!r->is_collection() || r->loading() == Loading::dynamic ||
+          r->loading() == Loading::write_only)
+        continue;
+      detail::RelationshipHandle& h = r->handle(st->block_->object());
+      if (h.is_loaded()) continue;
+      auto& c = HandleAccess::collection(h);
+      // What the other side changed is in the database now, unless that
+      // object is not in this Session (the next flush then says so).
+      auto written = [&](const Object& o) { return o.block()->state().session() == this; };
+      std::erase_if(HandleAccess::pending_added(c), written);
+      std::erase_if(HandleAccess::pending_removed(c), written);
+    }
   }
 }
 
@@ -227,6 +249,12 @@ void SessionImpl::add_one(InstanceState& st) {
       st.session_ = nullptr;  // still detached
       throw;
     }
+    auto was = std::find_if(expunged_inserted_.begin(), expunged_inserted_.end(),
+                            [&](const Object& o) { return o.block() == st.block_; });
+    if (was != expunged_inserted_.end()) {
+      inserted_in_transaction_.insert(&st);
+      expunged_inserted_.erase(was);
+    }
     if (is_modified(st)) hold(st);
   } else {
     st.insert_order_ = next_insert_order_++;
@@ -241,9 +269,10 @@ void SessionImpl::remove(InstanceState& st) {
                          "' is not persisted: only objects that have a row can be removed; "
                          "use expunge() to forget a pending object");
   if (st.session_ != this) add(st);  // detached: re-attach first
-  if (st.marked_for_delete_) return;
   // Removing an object whose DELETE was already flushed issues it again; the
-  // row count check then warns (spec 5.7).
+  // row count check then warns (spec 5.7). One a delete cascade marked, which
+  // the flush may find no longer reaches it (DESIGN 4.3), is now deleted in
+  // any case; its cascade runs again for what joined it since.
   st.marked_for_delete_ = true;
   st.deleted_by_cascade_ = false;
   marked_deleted_.insert(&st);
@@ -278,13 +307,30 @@ void SessionImpl::cascade_delete_along(InstanceState& st, const Relationship& r,
     } done{unit_of_work_loads_};
     load_relationship(h, true);
   } else if (!h.is_loaded()) {
+    // passive_deletes leaves the rows to the database, but new children
+    // waiting in memory to join the unloaded collection are never inserted
+    // (DESIGN 4.4).
+    if (r.is_collection() && !partial) {
+      auto waiting = detail::HandleAccess::pending_added(detail::HandleAccess::collection(h));
+      for (const auto& o : waiting) {
+        InstanceState& c = o.block()->state();
+        if (c.session_ == this && !c.has_identity_) expunge_pending_orphan(c);
+      }
+    }
     return;
   }
   std::vector<Object> children;
   h.for_each([&](detail::ObjectBlock* b) { children.emplace_back(b); });
+  const Relationship* back = r.direction() == Direction::one_to_many ? r.reverse() : nullptr;
   for (const auto& o : children) {
     InstanceState& c = o.block()->state();
     if (c.session_ != this) continue;
+    // A child whose many-to-one names another parent has left this one,
+    // whatever a collection loaded before the move still lists (DESIGN 4.3).
+    if (back != nullptr && !back->is_collection()) {
+      detail::RelationshipHandle& bh = back->handle(o.block()->object());
+      if (bh.is_loaded() && detail::HandleAccess::scalar(bh).raw_get() != st.block_) continue;
+    }
     if (!c.has_identity_) {
       // DESIGN 4.4: not inserted and then deleted, just forgotten.
       expunge_pending_orphan(c);
@@ -303,6 +349,7 @@ void SessionImpl::cascade_delete_along(InstanceState& st, const Relationship& r,
 void SessionImpl::expunge_pending_orphan(InstanceState& st) {
   if (st.session_ != this || st.has_identity_) return;
   Object keep(st.block_);
+  if (expunged_by_flush_ != nullptr) expunged_by_flush_->emplace_back(keep, st.insert_order_);
   std::vector<Object> below;
   for (const auto& r : st.mapper_->relationships()) {
     if (!r->cascade().has(Cascade::delete_orphan) && !r->cascade().has(Cascade::expunge)) continue;
@@ -354,7 +401,8 @@ void SessionImpl::detach(InstanceState& st, bool forget_identity) {
   }
   marked_deleted_.erase(&st);
   deleted_.erase(&st);
-  inserted_in_transaction_.erase(&st);
+  if (inserted_in_transaction_.erase(&st) != 0 && !forget_identity)
+    expunged_inserted_.emplace_back(st.block_);
   st.marked_for_delete_ = false;
   st.session_ = nullptr;
   if (forget_identity) {
@@ -551,6 +599,9 @@ detail::ObjectBlock* SessionImpl::merge_one(
     // created above
   } else if (target) {
     InstanceState& st = target.block()->state();
+    // Copies onto expired columns would be taken for what the database holds
+    // and never written: an expired target is read first.
+    if (load && st.needs_load()) load_expired(st);
     if (auto v = mapper.version_column()) {
       if (!src.is_expired(*v) &&
           !(mapper.columns()[*v]->holds(target.block()->object(), mapper.columns()[*v]->get(sobj))))
@@ -678,7 +729,27 @@ Connection& SessionImpl::connection() {
 void SessionImpl::begin() {
   if (transaction_) throw InvalidRequest("A transaction is already begun on this Session");
   if (!connection_) connection_.emplace(engine_.connect());
-  transaction_.emplace(connection_->begin());
+  try {
+    transaction_.emplace(connection_->begin());
+  } catch (...) {
+    connection_.reset();  // a connection that cannot BEGIN goes back (broken ones are closed)
+    throw;
+  }
+}
+
+void SessionImpl::lose_transaction() noexcept {
+  try {
+    transaction_->rollback();
+  } catch (...) {
+  }
+  transaction_.reset();
+  connection_.reset();
+  if (!wrote_in_transaction_) return;
+  try {
+    end_transaction(false);
+  } catch (...) {
+    // Only bookkeeping is left; the error of the flush is what the caller sees.
+  }
 }
 
 void SessionImpl::commit() {
@@ -705,6 +776,7 @@ void SessionImpl::end_transaction(bool committed) {
   struct CollectAfter {
     ~CollectAfter() { detail::CycleCollector::collect_if_due(); }
   } collect_after;
+  wrote_in_transaction_ = false;
   std::vector<Object> keep;  // nothing dies half-way through the bookkeeping
   for (auto& [k, st] : identity_map_) keep.emplace_back(st->block_);
   for (auto& [o, st] : pending_) keep.emplace_back(st->block_);
@@ -716,6 +788,7 @@ void SessionImpl::end_transaction(bool committed) {
     for (auto* st : std::vector<InstanceState*>(deleted_.begin(), deleted_.end()))
       detach(*st, false);  // -> detached
     inserted_in_transaction_.clear();
+    expunged_inserted_.clear();
     if (options_.expire_on_commit) expire_all();
     // Objects the Session kept only because they had changes are clean now.
     for (auto& [k, st] : identity_map_)
@@ -727,6 +800,13 @@ void SessionImpl::end_transaction(bool committed) {
   for (auto* st : std::vector<InstanceState*>(inserted_in_transaction_.begin(),
                                               inserted_in_transaction_.end())) {
     detach(*st, true);
+  }
+  for (const auto& o : std::exchange(expunged_inserted_, {})) {
+    InstanceState& st = o.block()->state();
+    if (st.session_ != nullptr || !st.has_identity_) continue;  // in another Session now
+    st.has_identity_ = false;
+    st.identity_.clear();
+    st.deleted_ = false;
   }
   // Primary keys changed by flushes go back to what the database has again.
   for (auto it = rekeyed_.rbegin(); it != rekeyed_.rend(); ++it) {
@@ -748,6 +828,9 @@ void SessionImpl::end_transaction(bool committed) {
     st->marked_for_delete_ = false;
     marked_deleted_.erase(st);
   }
+  // What the rolled back changes said about parents is void: an object removed
+  // from a collection is not an orphan any more (spec 3.1: unknown again).
+  for (auto& [k, st] : identity_map_) st->parents_.clear();
   expire_all();
   for (auto& [k, st] : identity_map_) unhold(*st);
 }
@@ -762,6 +845,8 @@ void SessionImpl::close() {
   connection_.reset();
   deleted_.clear();
   inserted_in_transaction_.clear();
+  expunged_inserted_.clear();
+  wrote_in_transaction_ = false;
 }
 
 }  // namespace relate

@@ -114,6 +114,10 @@ class SessionImpl {
   void rollback();
   void close();
   bool in_transaction() const noexcept { return transaction_.has_value(); }
+  // The database ended the transaction under a flush (or left it good only for
+  // a rollback): it is dropped, and if earlier flushes wrote in it, their work
+  // is gone too, so the Session does what rollback() does.
+  void lose_transaction() noexcept;
   Connection& connection();  // autobegins
 
   // Loading (loading.cpp)
@@ -167,6 +171,8 @@ class SessionImpl {
   void reset_relationship_history(InstanceState& st);
   // Unloads the relationship members of an object (expire, new loads).
   void unload_relationships(InstanceState& st);
+  // After a flush: changes that waited for unloaded collections are written.
+  void forget_written_waiting_changes();
   std::vector<std::size_t> changed_columns(const InstanceState& st) const;
   // After commit or rollback: what the transaction did to objects is settled.
   void end_transaction(bool committed);
@@ -187,6 +193,13 @@ class SessionImpl {
   std::unordered_set<InstanceState*> marked_deleted_;  // remove() called, not flushed
   std::unordered_set<InstanceState*> deleted_;         // DELETE flushed in this transaction
   std::unordered_set<InstanceState*> inserted_in_transaction_;
+  // Objects of inserted_in_transaction_ that were expunged since: a rollback
+  // takes their rows too, and add() puts them back in the set.
+  std::vector<Object> expunged_inserted_;
+  bool wrote_in_transaction_ = false;  // a flush has written in the open transaction
+  // While a flush runs: the pending objects it expunged (DESIGN 4.4), with
+  // their place in the insert order, so that a failed flush can put them back.
+  std::vector<std::pair<Object, std::uint64_t>>* expunged_by_flush_ = nullptr;
   // Objects whose primary key a flush changed in this transaction, with the old key.
   std::vector<std::pair<InstanceState*, std::vector<Value>>> rekeyed_;
   std::unordered_map<std::string, CompiledStatement> statement_cache_;

@@ -117,8 +117,10 @@ void UnitOfWork::resolve_deletes() {
   std::vector<InstanceState*> roots;
   for (auto* st : s_.marked_deleted_)
     if (!st->deleted_by_cascade_) roots.push_back(st);
+  // An orphan is deleted for being one, also when a delete cascade that may
+  // no longer reach it marked it too.
   for (auto& [k, st] : s_.identity_map_)
-    if (!st->marked_for_delete_ && is_orphan(*st)) roots.push_back(st);
+    if ((!st->marked_for_delete_ || st->deleted_by_cascade_) && is_orphan(*st)) roots.push_back(st);
   std::vector<InstanceState*> pending_orphans;
   for (auto& [o, st] : s_.pending_)
     if (is_orphan(*st)) pending_orphans.push_back(st);
@@ -360,6 +362,9 @@ bool UnitOfWork::waits_for_pending_parent(InstanceState& child, const Mapper& m)
 void UnitOfWork::apply_links(InstanceState& child) {
   auto it = links_.find(&child);
   if (it == links_.end()) return;
+  // An expired key is neither compared nor written as a change: read it first
+  // (a child moved after a commit expired it).
+  if (child.has_identity_ && child.needs_load()) s_.load_expired(child);
   const auto& cols = child.mapper_->columns();
   // Unlinks first: when a child left one parent for another, the new parent's
   // key is what stays.
@@ -604,6 +609,12 @@ void UnitOfWork::write_associations() {
       rel = rel->reverse();
       std::swap(owner, target);
     }
+    // The link rows of an object whose DELETE a flush has run went with it; a
+    // collection may still hold it (spec 5.9). A new link of an object this
+    // flush deletes would go with it too: it is not written.
+    if (!a.add && (owner->state().deleted_ || target->state().deleted_)) continue;
+    if (a.add && (owner->state().marked_for_delete_ || target->state().marked_for_delete_))
+      continue;
     Key k{rel, owner, target};
     if (std::find(seen.begin(), seen.end(), k) != seen.end()) continue;
     seen.push_back(k);
@@ -708,7 +719,8 @@ void UnitOfWork::null_children_of_deleted(const Mapper& m) {
         h.for_each([&](detail::ObjectBlock* b) { children.emplace_back(b); });
         for (const auto& o : children) {
           InstanceState& c = o.block()->state();
-          if (c.marked_for_delete_ || c.session_ != &s_ || !c.has_identity_) continue;
+          // A child whose DELETE an earlier flush ran may still be listed (spec 5.9).
+          if (c.marked_for_delete_ || c.deleted_ || c.session_ != &s_ || !c.has_identity_) continue;
           bool points_here = true;
           for (const auto& pr : r.pairs())
             points_here =
@@ -736,6 +748,14 @@ void UnitOfWork::null_children_of_deleted(const Mapper& m) {
           }
           keep_.push_back(o);
           auto changed = s_.changed_columns(c);
+          // The key is written even when it was NULL at the last flush: this
+          // flush may have set it to the parent already (a child attached to
+          // a parent that is deleted in the same flush).
+          for (const auto& pr : r.pairs())
+            if (std::find(changed.begin(), changed.end(), pr.child_column) == changed.end() &&
+                std::none_of(forced.begin(), forced.end(),
+                             [&](const auto& f) { return f.first == pr.child_column; }))
+              changed.push_back(pr.child_column);
           for (const auto& f : forced) changed.push_back(f.first);
           Update u = make_update(c, std::move(changed), nullptr);
           u.forced = std::move(forced);
@@ -867,6 +887,12 @@ void UnitOfWork::execute_deletes(const Mapper& m, std::vector<InstanceState*>& a
   std::vector<const Relationship*> self;
   for (const auto& r : m.relationships())
     if (r->direction() == Direction::many_to_one && &r->target() == &m) self.push_back(r.get());
+  // The order below and the version check use the values of the last flush or
+  // load, which a rollback may have undone since: expired rows are read again
+  // (a row already gone is left to the DELETE's row count).
+  if (!self.empty() || m.version_column())
+    for (auto* st : all_rows)
+      if (st->needs_load()) s_.load_into(*st, true);
   if (self.empty()) {
     delete_batch(m, all_rows);
     return;
@@ -976,6 +1002,7 @@ void UnitOfWork::finalize() {
   }
   for (auto& [m, rows] : deletes_)
     for (auto* st : rows) s_.mark_bulk_deleted(*st);
+  s_.forget_written_waiting_changes();
   // Pending and changed objects were held so they could not vanish before their
   // statements; as clean persistent objects they now live as long as the user
   // keeps them (keep_ still holds them until this flush returns).
@@ -985,14 +1012,25 @@ void UnitOfWork::finalize() {
 
 void UnitOfWork::run() {
   std::optional<Savepoint> savepoint;
-  bool began_here = false;
+  // Loads made while collecting the work may begin the transaction: it is
+  // still the flush's own, rolled back as a whole if the flush fails.
+  const bool began_here = !s_.in_transaction();
+  // resolve_deletes() marks orphans and what delete cascades reach now, and
+  // unmarks what they no longer reach; a failed flush puts the marks back.
+  std::vector<std::pair<InstanceState*, bool>> marks;  // with deleted_by_cascade_
+  for (auto* st : s_.marked_deleted_) marks.emplace_back(st, st->deleted_by_cascade_);
+  std::vector<std::pair<Object, std::uint64_t>> expunged;
+  s_.expunged_by_flush_ = &expunged;
+  struct Stop {
+    SessionImpl& s;
+    ~Stop() { s.expunged_by_flush_ = nullptr; }
+  } stop{s_};
   try {
     collect();
     if (empty_) return;
     // Tables in foreign-key order: referenced rows are written first, deleted last.
     const std::vector<const Mapper*> order = mapper_order();
 
-    began_here = !s_.in_transaction();
     Connection& conn = s_.connection();
     if (!began_here) savepoint.emplace(conn.begin_nested());
     for (const Mapper* m : order) save_mapper(*m);
@@ -1010,6 +1048,7 @@ void UnitOfWork::run() {
     if (savepoint) savepoint->release();
   } catch (...) {
     // DESIGN 4.1: the database and every object go back to before the flush.
+    bool lost = false;
     try {
       if (savepoint) {
         savepoint->rollback();
@@ -1019,13 +1058,42 @@ void UnitOfWork::run() {
         s_.connection_.reset();
       }
     } catch (...) {
-      s_.transaction_.reset();
-      s_.connection_.reset();
+      lost = true;
+    }
+    // Without a savepoint to go back to, the transaction may be over (the
+    // connection died; SQLite rolls back by itself after I/O errors) or good
+    // only for a rollback (PostgreSQL after a failed SAVEPOINT).
+    if (s_.transaction_ && !lost) {
+      const DriverConnection& d = s_.connection_->driver();
+      lost = !d.healthy() || !d.in_transaction() || d.transaction_failed();
     }
     undo();
+    for (auto* st :
+         std::vector<InstanceState*>(s_.marked_deleted_.begin(), s_.marked_deleted_.end())) {
+      st->marked_for_delete_ = false;
+      st->deleted_by_cascade_ = false;
+      s_.marked_deleted_.erase(st);
+    }
+    // Objects marked here stay held: holding longer than needed loses nothing.
+    for (auto [st, by_cascade] : marks) {
+      st->marked_for_delete_ = true;
+      st->deleted_by_cascade_ = by_cascade;
+      s_.marked_deleted_.insert(st);
+    }
+    // New objects expunged here are pending again, in their place.
+    for (auto& [o, order] : expunged) {
+      InstanceState& st = o.block()->state();
+      if (st.session_ != nullptr || st.has_identity_) continue;
+      st.session_ = &s_;
+      st.insert_order_ = order;
+      s_.pending_.emplace(order, &st);
+      s_.hold(st);
+    }
+    if (lost) s_.lose_transaction();
     throw;
   }
   finalize();
+  s_.wrote_in_transaction_ = true;
 }
 
 namespace {

@@ -548,6 +548,38 @@ TEST_P(StatesTest, RollbackMakesInsertedObjectsTransientKeepingTheirValues) {
   EXPECT_EQ(count_rows("people"), 0);
 }
 
+TEST_P(StatesTest, RollbackMakesInsertedObjectsTransientEvenIfExpungedMeanwhile) {
+  auto s = session();
+  auto readded = make<Person>({.name = "expunged and added back"});
+  auto expunged = make<Person>({.name = "expunged"});
+  s.add(readded);
+  s.add(expunged);
+  s.flush();
+  s.expunge(readded);
+  s.expunge(expunged);
+  s.add(readded);
+  EXPECT_EQ(state_of(readded), ObjectState::persistent);
+  s.rollback();
+  EXPECT_EQ(state_of(readded), ObjectState::transient) << "its row is gone";
+  EXPECT_EQ(state_of(expunged), ObjectState::transient) << "its row is gone";
+  s.add(readded);
+  s.commit();
+  EXPECT_EQ(count_rows("people"), 1) << "added again, it is inserted again";
+}
+
+TEST_P(StatesTest, AVersionedObjectDeletedAfterARollbackChecksTheDatabasesVersion) {
+  auto s = session();
+  auto d = make<Doc>({.id = 1, .title = "t"});
+  s.add(d);
+  s.commit();
+  d->title = "changed";
+  s.flush();  // version 2, rolled back to 1
+  s.rollback();
+  s.remove(d);
+  EXPECT_NO_THROW(s.commit()) << "not StaleDataError for the rolled back version";
+  EXPECT_EQ(count_rows("docs"), 0);
+}
+
 TEST_P(StatesTest, RollbackRestoresDeletedUnmarksAndExpires) {
   const auto a = seed("a");
   const auto b = seed("b");
@@ -738,6 +770,19 @@ TEST_P(StatesTest, MergeLoadsTheTargetAndGeneratesHistory) {
   EXPECT_EQ(s.dirty_objects().size(), 1u);
   s.commit();
   EXPECT_EQ(rows("SELECT name FROM people")[0][0].as_text(), "from detached");
+}
+
+TEST_P(StatesTest, MergeOntoAnExpiredTargetIsWritten) {
+  const auto id = seed("db");
+  auto s = session();
+  auto target = s.get<Person>(id);
+  s.commit();  // the target is expired
+  auto merged = s.merge(make<Person>({.id = id, .name = "merged"}));
+  EXPECT_EQ(merged, target);
+  EXPECT_TRUE(is_modified(merged));
+  s.commit();
+  EXPECT_EQ(rows("SELECT name FROM people")[0][0].as_text(), "merged");
+  EXPECT_EQ(target->name, "merged");
 }
 
 TEST_P(StatesTest, MergeLeavesAttributesExpiredOnTheSourceAlone) {

@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -42,6 +43,11 @@ struct EngineOptions {
   std::chrono::milliseconds sqlite_busy_timeout{5'000};
   /// PRAGMA foreign_keys=ON on every SQLite connection.
   bool sqlite_foreign_keys = true;
+  // For tests only: wraps every driver connection the pool opens, so a test can
+  // see each statement and make one fail (tests/support/fault_injection.hpp).
+  // Applications leave it empty.
+  std::function<std::unique_ptr<DriverConnection>(std::unique_ptr<DriverConnection>)>
+      wrap_connection = {};
 };
 
 namespace detail {
