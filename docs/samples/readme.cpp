@@ -7,18 +7,12 @@
 
 #include <relate/relate.hpp>
 
+// clang-format off
 //! [example]
-struct Address {
-  std::int64_t id = 0;
-  std::string email{};
-  std::optional<std::int64_t> user_id{};
-};
-struct User {
-  std::int64_t id = 0;
-  std::string name{};
-  relate::Many<Address> addresses{};  // loaded on first use, kept in sync by the Session
-};
+struct Address { std::int64_t id = 0; std::string email{}; std::optional<std::int64_t> user_id{}; };
+struct User { std::int64_t id = 0; std::string name{}; relate::Many<Address> addresses{}; };
 //! [example]
+// clang-format on
 
 int main() {
   //! [example]
@@ -35,13 +29,12 @@ int main() {
   });
   auto engine = relate::create_engine("sqlite://");  // or "postgresql://user@host/db"
   registry.create_all(engine);
-
   relate::Session session(engine, registry);
   auto jack = relate::make<User>({.name = "jack"});
   jack->addresses.push_back(relate::make<Address>({.email = "jack@example.com"}));
   session.add(jack);     // the address comes along
   session.commit();      // INSERT the user, then the address with its user_id
-  session.remove(jack);  // DELETE the address, then the user
+  session.remove(jack);  // DELETE the address, then the user, at the next commit
   session.commit();
   //! [example]
   assert(session.query<User>().count() == 0);
