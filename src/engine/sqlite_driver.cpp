@@ -228,7 +228,8 @@ class SqliteConnection final : public DriverConnection {
                              driver_info(message, {}, rc));
     }
     sqlite3_extended_result_codes(db_, 1);
-    sqlite3_busy_timeout(db_, static_cast<int>(settings.busy_timeout.count()));
+    busy_timeout_ms_ = static_cast<int>(settings.busy_timeout.count());
+    sqlite3_busy_timeout(db_, busy_timeout_ms_);
     try {
       for (const auto& sql : dialect().connection_setup_sql(
                {.foreign_keys = settings.foreign_keys, .write_ahead_log = !url.is_memory()}))
@@ -255,21 +256,37 @@ class SqliteConnection final : public DriverConnection {
   bool is_rowid_alias(const std::string& table, const std::string& column) override {
     const std::string key = table + '\n' + column;
     if (auto it = rowid_aliases_.find(key); it != rowid_aliases_.end()) return it->second;
-    // In a transaction that has not read yet, the probe would take a read lock
-    // and keep it: the INSERT that follows must then upgrade it, which SQLite
-    // refuses at once (no busy wait) while another process commits. Answer "no"
-    // (the INSERT uses RETURNING) and ask again once the transaction holds a lock.
-    if (sqlite3_get_autocommit(db_) == 0 && sqlite3_txn_state(db_, "main") == SQLITE_TXN_NONE)
-      return false;
     static const std::string sql =
         "SELECT (SELECT count(*) FROM pragma_table_info(?1) WHERE pk > 0) = 1 AND EXISTS (SELECT "
         "1 FROM pragma_table_info(?1) WHERE pk = 1 AND name = ?2 COLLATE NOCASE AND upper(type) = "
         "'INTEGER') AND NOT EXISTS (SELECT 1 FROM pragma_index_list(?1) WHERE origin = 'pk')";
     const Value params[] = {Value(table), Value(column)};
-    auto cursor = execute(sql, params);
-    Row row;
-    const bool alias = cursor->next(row) && row.at(0).as_integer() == 1;
-    cursor->close();
+    bool alias = false;
+    const char* file = sqlite3_db_filename(db_, "main");
+    if (sqlite3_get_autocommit(db_) == 0 && sqlite3_txn_state(db_, "main") == SQLITE_TXN_NONE &&
+        file != nullptr && *file != '\0') {
+      // In a transaction that has not read yet, a query here would take a read
+      // lock and keep it; the INSERT that follows would then have to upgrade it,
+      // which SQLite refuses at once (no busy wait) while another process
+      // commits. The schema is read through a short-lived second connection.
+      sqlite3* probe = nullptr;
+      if (sqlite3_open_v2(file, &probe, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+        sqlite3_busy_timeout(probe, busy_timeout_ms_);
+        sqlite3_stmt* stmt = nullptr;
+        if (sqlite3_prepare_v2(probe, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK) {
+          sqlite3_bind_text(stmt, 1, table.c_str(), -1, SQLITE_TRANSIENT);
+          sqlite3_bind_text(stmt, 2, column.c_str(), -1, SQLITE_TRANSIENT);
+          alias = sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_int(stmt, 0) == 1;
+        }
+        sqlite3_finalize(stmt);
+      }
+      sqlite3_close(probe);
+    } else {
+      auto cursor = execute(sql, params);
+      Row row;
+      alias = cursor->next(row) && row.at(0).as_integer() == 1;
+      cursor->close();
+    }
     rowid_aliases_.emplace(key, alias);
     return alias;
   }
@@ -352,6 +369,7 @@ class SqliteConnection final : public DriverConnection {
   std::string url_;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
   std::unordered_map<std::string, bool> rowid_aliases_;
+  int busy_timeout_ms_ = 0;
 };
 
 void SqliteCursor::start() {

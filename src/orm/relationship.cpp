@@ -478,6 +478,10 @@ void quiet_add(CollectionBase& c, ObjectBlock* b) {
     erase_one(HandleAccess::pending_removed(c), b);
     if (!contains(HandleAccess::pending_added(c), b))
       HandleAccess::pending_added(c).emplace_back(b);
+    // A child outside the owner's Session is reported by the flush (DESIGN 4.7).
+    if (c.owner()->state().session() != nullptr &&
+        b->state().session() != c.owner()->state().session())
+      note_change(c.owner());
     return;
   }
   if (c.find(b) >= 0) return;

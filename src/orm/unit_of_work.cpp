@@ -334,6 +334,12 @@ void UnitOfWork::plan_links(InstanceState& owner) {
     if (r.is_collection()) {
       auto& c = HandleAccess::collection(h);
       for (const auto& o : HandleAccess::added(c)) link(o.block(), ob);
+      // A new child that joined the unloaded collection through its many-to-one
+      // (c->parent = p) waits there; if it is not in the Session, DESIGN 4.7's
+      // error applies as for a loaded collection.
+      if (!h.is_loaded())
+        for (const auto& o : HandleAccess::pending_added(c))
+          if (o.block()->state().session_ != &s_) link(o.block(), ob);
       for (const auto& o : HandleAccess::removed(c))
         if (o.block()->state().has_parent(&r) != true) link(o.block(), nullptr);
     } else {
@@ -787,6 +793,7 @@ void UnitOfWork::execute_inserts(const Mapper& m, std::vector<Insert>& rows) {
     const auto generated = m.generated_key();
     const bool by_rowid =
         first.returning.size() == 1 && generated && first.returning.front() == *generated &&
+        m.primary_key().size() == 1 &&
         conn.driver().is_rowid_alias(m.table_name(), m.columns()[*generated]->column_name());
     std::vector<Expr> returning;
     if (!by_rowid)

@@ -320,9 +320,9 @@ TEST(SqliteTwoProcesses, WritersWaitForEachOtherAndNothingIsLost) {
         } catch (const StaleDataError&) {
           channel.send('v');
         } catch (const OperationalError& e) {
-          // SQLITE_BUSY_SNAPSHOT, or SQLITE_BUSY when the read lock of this
-          // deferred transaction cannot be upgraded while the other process
-          // commits (SQLite refuses at once rather than deadlock; docs/engine.md).
+          // SQLITE_BUSY_SNAPSHOT, or SQLITE_BUSY: a read transaction that must
+          // become a write one while the other process writes may be refused
+          // at once instead of waiting (docs/engine.md, deferred BEGIN).
           if (e.sqlite_code() != 517 && e.sqlite_code() != 5) throw;
           channel.send('b');
         }

@@ -182,6 +182,30 @@ TEST_P(RelationshipTest, LazyLoadingAndTheIdentityMap) {
   }
 }
 
+TEST_P(RelationshipTest, NewChildOfAnUnloadedCollectionOutsideTheSessionIsAFlushError) {
+  // DESIGN 4.7: the back reference puts the child in the parent's collection
+  // (queued, as the collection is not loaded), but it is not in the Session.
+  auto s = session();
+  s.add(make<User>({.name = "jack"}));
+  s.commit();
+  auto s2 = session();
+  auto jack = s2.query<User>().one();
+  auto a = make<Address>({.email = "new@x"});
+  a->user = jack;
+  try {
+    s2.commit();
+    FAIL() << "expected FlushError";
+  } catch (const FlushError& e) {
+    EXPECT_NE(std::string(e.what()).find("The Address object referenced by User.addresses is not "
+                                         "in the Session"),
+              std::string::npos)
+        << e.what();
+  }
+  s2.add(a);
+  s2.commit();
+  EXPECT_EQ(count_rows("addresses"), 1) << "added, it is written";
+}
+
 TEST_P(RelationshipTest, RemovingAChildNullsItsForeignKey) {
   auto s = session();
   auto jack = make<User>({.name = "jack", .addresses = {make<Address>({.email = "a@x"})}});
