@@ -1692,7 +1692,7 @@ class RandomSequencesTest : public OrmTest {
 };
 RELATE_INSTANTIATE_BACKENDS(RandomSequencesTest);
 
-constexpr std::uint64_t normal_run = 60;
+constexpr std::uint64_t normal_run = 40;
 
 TEST_P(RandomSequencesTest, DefaultCascade) { sweep(configs[0], normal_run); }
 TEST_P(RandomSequencesTest, DefaultCascadeWithNotNullForeignKey) { sweep(configs[1], normal_run); }
