@@ -21,8 +21,8 @@
 //     about the types of a random tree rather than the SQL text (SQLSTATE
 //     42725 ambiguous function, 42883 no such operator for these types, 42P18
 //     a parameter whose type nothing determines, 42P08 a parameter given two
-//     types, 42804 mismatch) are counted
-//     and allowed; syntax errors, unknown names and anything else are a crash.
+//     types, 42804 mismatch) are counted and allowed; syntax errors, unknown
+//     names and anything else are a crash.
 //     RELATE_FUZZ_REQUIRE_POSTGRES=1 makes a missing server an error (the
 //     corpus replay in the test suite sets it).
 // Without a server, the PostgreSQL text is compiled and checked for its
@@ -31,6 +31,14 @@
 // The compiler may refuse a statement only with relate::Error for inputs a
 // user could get wrong (identifiers holding NUL, server defaults SQL cannot
 // spell); for the rest no exception may escape.
+//
+// The generator keeps to what both databases accept, so that a refusal means a
+// compiler bug: aggregates only where SQL allows them and an aggregate select
+// always groups; ORDER BY of a subquery names only its own columns (SQLite
+// cannot see the enclosing statement's there); FOR UPDATE only on a plain
+// top-level select; a table an enclosing statement already has is named in an
+// explicit FROM, since without one it would correlate (which is the
+// compiler's rule, and the generator must predict it).
 
 #include <libpq-fe.h>
 #include <sqlite3.h>
@@ -447,7 +455,7 @@ class Gen {
                                 std::optional<Expr>& anchor) {
     const FixedSchema& s = fixed();
     std::vector<From> froms;
-    switch (in_.pick(6)) {
+    switch (in_.pick(7)) {
       case 0: {
         froms.emplace_back(s.items);
         l.own = columns_of(s.items);
@@ -499,6 +507,22 @@ class Gen {
         froms.emplace_back(sq);
         from_subquery = true;
         break;
+      }
+      case 5: {
+        // Two tables without FROM or join condition, when no enclosing
+        // statement has either (else they would correlate).
+        const auto enclosed = [&](const Table& t) {
+          return std::find(l.enclosing.begin(), l.enclosing.end(), source_of(t)) !=
+                 l.enclosing.end();
+        };
+        if (!enclosed(s.items) && !enclosed(s.tags)) {
+          l.own = columns_of(s.items);
+          auto tags = columns_of(s.tags);
+          l.own.insert(l.own.end(), tags.begin(), tags.end());
+          anchor = s.items.c("id").is_not_null() && s.tags.c("id").is_not_null();
+          break;
+        }
+        [[fallthrough]];
       }
       default: {
         // No explicit FROM: the compiler adds the tables the columns name,

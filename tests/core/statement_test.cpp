@@ -152,7 +152,7 @@ TEST_F(Statements, SubqueryInFrom) {
   EXPECT_THROW((void)counts.c("email"), InvalidRequest);
 }
 
-// Found by fuzz/expression.cpp: a subquery in FROM correlated to the FROM item
+// Found while writing fuzz/expression.cpp: a subquery in FROM correlated to the FROM item
 // beside it (or to an enclosing statement), leaving that table out of its own
 // FROM. The text referred to a table it could not see: SQLite said "no such
 // column", PostgreSQL "invalid reference to FROM-clause entry".
