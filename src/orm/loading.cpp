@@ -59,6 +59,7 @@ detail::ObjectBlock* SessionImpl::instance_from_row(const Mapper& mapper, const 
   attach(st);
   install_identity(st, std::move(key));
   snapshot(st);
+  st.touched_ = false;
   block->retain();
   return block;
 }

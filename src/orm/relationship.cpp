@@ -422,6 +422,22 @@ void note_change(ObjectBlock* owner) {
   if (st.session() != nullptr) st.session()->relationship_changed(st);
 }
 
+// A child left a parent: it may be an orphan now, which the next autoflush
+// must find even if nothing else changed in the child's Session.
+void leave_parent(ObjectBlock* child, const Relationship* r, const void* parent) {
+  InstanceState& st = child->state();
+  st.set_parent(r, parent, false);
+  if (st.session() != nullptr) st.session()->note_change();
+}
+
+// A change waits in an unloaded collection until it is loaded or flushed.
+void note_waiting(CollectionBase& c) {
+  if (auto* s = c.owner()->state().session(); s != nullptr) {
+    s->note_waiting_change();
+    s->note_change();
+  }
+}
+
 void cascade_save(const Relationship& r, ObjectBlock* owner, ObjectBlock* child) {
   InstanceState& o = owner->state();
   if (o.session() != nullptr && r.cascade().has(Cascade::save_update) && child != nullptr &&
@@ -478,6 +494,7 @@ void quiet_add(CollectionBase& c, ObjectBlock* b) {
     erase_one(HandleAccess::pending_removed(c), b);
     if (!contains(HandleAccess::pending_added(c), b))
       HandleAccess::pending_added(c).emplace_back(b);
+    note_waiting(c);
     // A child outside the owner's Session is reported by the flush (DESIGN 4.7).
     if (c.owner()->state().session() != nullptr &&
         b->state().session() != c.owner()->state().session())
@@ -491,11 +508,12 @@ void quiet_add(CollectionBase& c, ObjectBlock* b) {
 }
 
 void quiet_remove(CollectionBase& c, ObjectBlock* b) {
-  b->state().set_parent(c.relationship(), c.owner(), false);
+  leave_parent(b, c.relationship(), c.owner());
   if (!c.is_loaded()) {
     erase_one(HandleAccess::pending_added(c), b);
     if (!contains(HandleAccess::pending_removed(c), b))
       HandleAccess::pending_removed(c).emplace_back(b);
+    note_waiting(c);
     return;
   }
   auto i = c.find(b);
@@ -535,7 +553,7 @@ void echo_link(const Relationship& r, ObjectBlock* owner, ObjectBlock* target) {
         quiet_remove(HandleAccess::collection(oh), target);
       else if (HandleAccess::scalar(oh).raw_get() == target)
         quiet_set(HandleAccess::scalar(oh), nullptr);
-      target->state().set_parent(&r, old, false);
+      leave_parent(target, &r, old);
     }
   }
   quiet_set(s, owner);
@@ -592,7 +610,7 @@ bool CollectionBase::remove(ObjectBlock* child) {
   raw_erase(static_cast<std::size_t>(i));
   if (find(child) < 0) {  // a list may hold an object twice: only the last one unlinks
     record_removed(*this, child);
-    child->state().set_parent(rel_, owner_, false);
+    leave_parent(child, rel_, owner_);
     echo_unlink(*rel_, owner_, child);
     forget_pending_orphan(*rel_, child);
   }
@@ -643,7 +661,7 @@ void ScalarBase::assign(ObjectBlock* value) {
     changed_ = true;
     note_change(owner_);
     if (old != nullptr) {
-      old->state().set_parent(&r, owner_, false);
+      leave_parent(old, &r, owner_);
       echo_unlink(r, owner_, old);
       forget_pending_orphan(r, old);
     }

@@ -67,6 +67,49 @@ void SessionImpl::unhold(InstanceState& st) {
   }
 }
 
+void SessionImpl::note_seen(InstanceState& st) noexcept {
+  st.touched_ = true;
+  if (!st.unseen_) return;
+  st.unseen_ = false;
+  if (st.session_ != this || st.seen_at_ != InstanceState::not_seen) return;
+  try {
+    seen_.push_back(&st);
+    st.seen_at_ = static_cast<std::uint32_t>(seen_.size() - 1);
+  } catch (...) {
+    seen_overflow_ = true;  // the next autoflush compares everything instead
+  }
+}
+
+void SessionImpl::forget_seen(InstanceState& st) noexcept {
+  st.unseen_ = false;
+  if (st.seen_at_ == InstanceState::not_seen) return;
+  const std::uint32_t at = st.seen_at_;
+  st.seen_at_ = InstanceState::not_seen;
+  if (at >= seen_.size() || seen_[at] != &st) return;
+  seen_[at] = seen_.back();
+  seen_.pop_back();
+  if (at < seen_.size()) seen_[at]->seen_at_ = at;
+}
+
+void SessionImpl::reset_seen() noexcept {
+  for (auto* st : seen_) {
+    st->seen_at_ = InstanceState::not_seen;
+    st->unseen_ = st->session_ == this && st->has_identity_;
+  }
+  seen_.clear();
+  seen_overflow_ = false;
+}
+
+bool SessionImpl::autoflush_has_work() const {
+  if (!pending_.empty() || !marked_deleted_.empty() || changes_ != 0 || seen_overflow_ ||
+      waiting_changes_)
+    return true;
+  for (auto* st : seen_)
+    if (st->session_ == this && st->has_identity_ && !st->deleted_ && !changed_columns(*st).empty())
+      return true;
+  return false;
+}
+
 bool SessionImpl::keep_alive(InstanceState& st) noexcept {
   try {
     if (st.has_identity_ && !st.deleted_ && !st.marked_for_delete_ && is_modified(st)) {
@@ -83,6 +126,7 @@ bool SessionImpl::keep_alive(InstanceState& st) noexcept {
   }
   if (st.insert_order_ != 0) pending_.erase(st.insert_order_);
   inserted_in_transaction_.erase(&st);
+  forget_seen(st);
   st.session_ = nullptr;
   return false;
 }
@@ -109,6 +153,7 @@ void SessionImpl::install_identity(InstanceState& st, std::vector<Value> key) {
                          "this Session");
   st.identity_ = std::move(ik.key);
   st.has_identity_ = true;
+  if (st.seen_at_ == InstanceState::not_seen) st.unseen_ = true;
 }
 
 void SessionImpl::snapshot(InstanceState& st) {
@@ -122,6 +167,7 @@ void SessionImpl::snapshot(InstanceState& st) {
 
 std::vector<std::size_t> SessionImpl::changed_columns(const InstanceState& st) const {
   std::vector<std::size_t> out;
+  if (!st.touched_) return out;
   const auto& cols = st.mapper_->columns();
   const void* obj = st.block_->object();
   for (std::size_t i = 0; i < cols.size(); ++i) {
@@ -169,6 +215,8 @@ void SessionImpl::unload_relationships(InstanceState& st) {
 
 void SessionImpl::forget_written_waiting_changes() {
   using detail::HandleAccess;
+  if (!waiting_changes_) return;
+  bool left = false;
   for (auto& [k, st] : identity_map_) {
     for (const auto& r : st->mapper_->relationships()) {
       if (!r->is_collection() || r->loading() == Loading::dynamic ||
@@ -182,8 +230,11 @@ void SessionImpl::forget_written_waiting_changes() {
       auto written = [&](const Object& o) { return o.block()->state().session() == this; };
       std::erase_if(HandleAccess::pending_added(c), written);
       std::erase_if(HandleAccess::pending_removed(c), written);
+      left = left || !HandleAccess::pending_added(c).empty() ||
+             !HandleAccess::pending_removed(c).empty();
     }
   }
+  waiting_changes_ = left;
 }
 
 void SessionImpl::add(InstanceState& st) {
@@ -199,6 +250,7 @@ void SessionImpl::cascade_add(InstanceState& st) {
 void SessionImpl::relationship_changed(InstanceState& st) {
   if (st.session_ != this) return;
   st.relationships_changed_ = true;
+  note_change();
   hold(st);
 }
 
@@ -243,6 +295,9 @@ void SessionImpl::add_one(InstanceState& st) {
     return;
   }
   if (st.has_identity_) {
+    // Changed while detached, where no handle access is recorded.
+    st.touched_ = true;
+    note_change();
     try {
       install_identity(st, st.identity_);  // detached -> persistent, no SQL
     } catch (...) {
@@ -401,6 +456,8 @@ void SessionImpl::detach(InstanceState& st, bool forget_identity) {
   }
   marked_deleted_.erase(&st);
   deleted_.erase(&st);
+  forget_seen(st);
+  st.touched_ = true;  // handle access is not recorded outside a Session
   if (inserted_in_transaction_.erase(&st) != 0 && !forget_identity)
     expunged_inserted_.emplace_back(st.block_);
   st.marked_for_delete_ = false;
@@ -470,6 +527,7 @@ void SessionImpl::expire_one(InstanceState& st, const std::vector<std::size_t>& 
   };
   if (columns.empty()) {
     for (std::size_t i = 0; i < st.expired_.size(); ++i) mark(i);
+    st.touched_ = false;  // nothing left to compare until the next load
     unload_relationships(st);
   } else {
     for (auto i : columns) mark(i);
@@ -570,6 +628,8 @@ detail::ObjectBlock* SessionImpl::merge_one(
   }
   const void* sobj = source->object();
   auto copy_loaded = [&](InstanceState& target) {
+    target.touched_ = true;
+    note_change();
     void* tobj = target.block_->object();
     for (const auto& c : mapper.columns()) {
       if (src.is_expired(c->index())) continue;
@@ -777,6 +837,10 @@ void SessionImpl::end_transaction(bool committed) {
     ~CollectAfter() { detail::CycleCollector::collect_if_due(); }
   } collect_after;
   wrote_in_transaction_ = false;
+  // Unwritten changes do not survive the end of a transaction (rollback
+  // expires them; commit flushed them).
+  changes_ = 0;
+  reset_seen();
   std::vector<Object> keep;  // nothing dies half-way through the bookkeeping
   for (auto& [k, st] : identity_map_) keep.emplace_back(st->block_);
   for (auto& [o, st] : pending_) keep.emplace_back(st->block_);
@@ -847,6 +911,9 @@ void SessionImpl::close() {
   inserted_in_transaction_.clear();
   expunged_inserted_.clear();
   wrote_in_transaction_ = false;
+  changes_ = 0;
+  waiting_changes_ = false;
+  reset_seen();
 }
 
 }  // namespace relate

@@ -112,7 +112,13 @@ void ObjectBlock::last_reference_gone() noexcept {
   delete this;
 }
 
+void note_access(InstanceState& state) noexcept {
+  if (state.session() != nullptr) state.session()->note_seen(state);
+}
+
 void prepare_access(InstanceState& state) {
+  note_access(state);
+  if (!state.needs_load()) return;
   if (state.session() == nullptr)
     throw DetachedInstanceError(
         "Instance '" + (state.mapper() ? state.mapper()->describe(state.identity()) : "?") +

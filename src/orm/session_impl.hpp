@@ -107,6 +107,14 @@ class SessionImpl {
   bool keep_alive(InstanceState& st) noexcept;
   // Loads expired columns before an access through a handle.
   void load_expired(InstanceState& st);
+  // A handle reached a persistent object that is not on seen_ yet.
+  void note_seen(InstanceState& st) noexcept;
+  // Something an autoflush must write may have changed without a handle access
+  // to a column (relationships, parents, attached objects): the next autoflush
+  // runs in full.
+  void note_change() noexcept { ++changes_; }
+  // A change waits in an unloaded collection (forget_written_waiting_changes).
+  void note_waiting_change() noexcept { waiting_changes_ = true; }
 
   // Transactions (session.cpp)
   void begin();
@@ -163,6 +171,14 @@ class SessionImpl {
 
   void hold(InstanceState& st);
   void unhold(InstanceState& st);
+  // seen_ bookkeeping: an object leaving the Session leaves the list; after a
+  // flush every object on it is unseen again.
+  void forget_seen(InstanceState& st) noexcept;
+  void reset_seen() noexcept;
+  // Whether an autoflush has anything to write: pending, deleted or changed
+  // relationships, or a changed column of an object reached since the last
+  // flush. O(objects reached), not O(identity map).
+  bool autoflush_has_work() const;
   void attach(InstanceState& st);
   void detach(InstanceState& st, bool forget_identity);
   void install_identity(InstanceState& st, std::vector<Value> key);
@@ -202,6 +218,12 @@ class SessionImpl {
   std::vector<std::pair<Object, std::uint64_t>>* expunged_by_flush_ = nullptr;
   // Objects whose primary key a flush changed in this transaction, with the old key.
   std::vector<std::pair<InstanceState*, std::vector<Value>>> rekeyed_;
+  // Persistent objects reached through a handle since the last flush, and
+  // whether a note could not be recorded (the next autoflush then runs in full).
+  std::vector<InstanceState*> seen_;
+  bool seen_overflow_ = false;
+  std::uint64_t changes_ = 0;  // note_change() calls since the last flush
+  bool waiting_changes_ = false;
   std::unordered_map<std::string, CompiledStatement> statement_cache_;
   std::unordered_map<const Relationship*, bool> set_cascade_cache_;
 };

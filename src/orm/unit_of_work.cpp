@@ -49,6 +49,7 @@ void UnitOfWork::set_member(InstanceState& st, std::size_t column, const Value& 
   const auto& attr = *st.mapper_->columns()[column];
   void* obj = st.block_->object();
   undo_.push_back({&st, column, attr.get(obj)});
+  st.touched_ = true;
   attr.set(obj, v);
 }
 
@@ -1131,6 +1132,14 @@ namespace {
 
 void SessionImpl::autoflush() {
   if (!options_.autoflush || no_autoflush_depth_ != 0 || flushing_) return;
+  // Autoflush runs before every query, lazy load and database-bound get():
+  // with nothing to write it must cost O(objects reached), not a pass over
+  // the identity map. (A column changed through a raw pointer kept from
+  // before the last flush is written by the next flush() or commit().)
+  if (!autoflush_has_work()) {
+    reset_seen();
+    return;
+  }
   try {
     flush();
   } catch (const Error&) {
@@ -1323,6 +1332,8 @@ void SessionImpl::flush(KeyOnlyDeletes key_only) {
     ~Reset() { flag = false; }
   } reset{flushing_};
   UnitOfWork(*this, std::move(key_only)).run();
+  changes_ = 0;
+  reset_seen();
 }
 
 void SessionImpl::delete_rows_with_cascades(const Mapper& mapper,

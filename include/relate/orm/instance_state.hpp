@@ -44,8 +44,10 @@ class InstanceState {
   bool marked_for_delete() const noexcept { return marked_for_delete_; }
   detail::ObjectBlock* block() const noexcept { return block_; }
 
-  /// Hot path of every handle access: one test.
   bool needs_load() const noexcept { return expired_count_ != 0; }
+  /// Hot path of every handle access: whether it must load expired columns or
+  /// tell the Session that the object was reached (see `unseen_`).
+  bool needs_access_hook() const noexcept { return expired_count_ != 0 || unseen_; }
   bool is_expired(std::size_t column) const noexcept {
     return column < expired_.size() && expired_[column];
   }
@@ -104,6 +106,17 @@ class InstanceState {
   bool held_strongly_ = false;      // the Session owns a reference
   bool relationships_changed_ = false;
   bool deleted_by_cascade_ = false;  // marked through a delete cascade, not remove()
+  // Plain members cannot be intercepted, but they can only be reached through a
+  // handle. An object not reached since its columns were last read or expired
+  // cannot differ from its snapshot, so the flush skips comparing it. New
+  // objects start as reached (their creator holds them).
+  bool touched_ = true;
+  // Persistent in a Session and not reached since the last flush: the next
+  // handle access records it on the Session's list of objects an autoflush
+  // compares (SessionImpl::seen_), at the place seen_at_.
+  bool unseen_ = false;
+  static constexpr std::uint32_t not_seen = 0xffffffffu;
+  std::uint32_t seen_at_ = not_seen;
   struct ParentLink {
     const Relationship* relationship;
     const void* parent;

@@ -89,8 +89,11 @@ class TypedBlock final : public ObjectBlock {
   T value_;
 };
 
-// Loads expired attributes before an access, or throws DetachedInstanceError.
+// Before an access: tells the Session the object was reached, then loads
+// expired attributes (or throws DetachedInstanceError).
 void prepare_access(InstanceState& state);
+// The same for access that loads nothing (Ptr::get()): never throws.
+void note_access(InstanceState& state) noexcept;
 
 }  // namespace detail
 
@@ -173,7 +176,10 @@ class Ptr {
     return *object_;
   }
   /// The object without loading anything.
-  T* get() const noexcept { return object_; }
+  T* get() const noexcept {
+    if (block_ && block_->state().needs_access_hook()) detail::note_access(block_->state());
+    return object_;
+  }
 
   explicit operator bool() const noexcept { return block_ != nullptr; }
   detail::ObjectBlock* block() const noexcept { return block_; }
@@ -182,6 +188,7 @@ class Ptr {
   /// A std::shared_ptr view sharing this handle's ownership.
   std::shared_ptr<T> shared() const {
     if (!block_) return nullptr;
+    if (block_->state().needs_access_hook()) detail::note_access(block_->state());
     block_->retain();
     return std::shared_ptr<T>(object_, [b = block_](T*) { b->release(); });
   }
@@ -192,7 +199,7 @@ class Ptr {
  private:
   void prepare() const {
     auto& st = block_->state();
-    if (st.needs_load()) detail::prepare_access(st);
+    if (st.needs_access_hook()) detail::prepare_access(st);
   }
 
   detail::ObjectBlock* block_ = nullptr;
