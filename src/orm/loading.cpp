@@ -64,10 +64,20 @@ detail::ObjectBlock* SessionImpl::instance_from_row(const Mapper& mapper, const 
   return block;
 }
 
+const CompiledStatement& SessionImpl::by_key_statement(const Mapper& mapper) {
+  auto it = by_key_statements_.find(&mapper);
+  if (it != by_key_statements_.end()) return it->second;
+  std::vector<Expr> terms;
+  for (auto k : mapper.primary_key())
+    terms.push_back(Expr(mapper.columns()[k]->column()) ==
+                    bind("k_" + mapper.columns()[k]->column_name()));
+  Select q = select_columns(mapper).where(terms.size() == 1 ? terms.front() : and_(terms));
+  return by_key_statements_.emplace(&mapper, compile(q)).first->second;
+}
+
 bool SessionImpl::load_into(InstanceState& st, bool only_expired) {
   const Mapper& mapper = *st.mapper_;
-  Select q = select_columns(mapper).where(primary_key_condition(mapper, st.identity_));
-  Result r = connection().execute(compile(q));
+  Result r = connection().execute(by_key_statement(mapper), st.identity_);
   const auto& cols = mapper.columns();
   void* obj = st.block_->object();
   for (const auto& row : r) {

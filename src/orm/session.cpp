@@ -571,11 +571,16 @@ std::vector<InstanceState*> SessionImpl::states_of(const Mapper& mapper) const {
   return out;
 }
 
-detail::ObjectBlock* SessionImpl::get(const Mapper& mapper, std::vector<Value> key) {
-  if (key.size() != mapper.primary_key().size())
+detail::ObjectBlock* SessionImpl::get(const Mapper& mapper, std::span<const Value> given) {
+  if (given.size() != mapper.primary_key().size())
     throw InvalidRequest(mapper.class_name() + " has a primary key of " +
                          std::to_string(mapper.primary_key().size()) +
-                         " column(s); get() was given " + std::to_string(key.size()) + " value(s)");
+                         " column(s); get() was given " + std::to_string(given.size()) +
+                         " value(s)");
+  // Without allocating: the lookup reuses one vector (nothing below reads it
+  // again once a load or flush may call get() itself).
+  std::vector<Value>& key = probe_key_;
+  key.assign(given.begin(), given.end());
   // Keys are compared as the database returns them: normalise through the adapter.
   for (std::size_t i = 0; i < key.size(); ++i) {
     auto kind = mapper.columns()[mapper.primary_key()[i]]->type().kind;
@@ -591,13 +596,13 @@ detail::ObjectBlock* SessionImpl::get(const Mapper& mapper, std::vector<Value> k
     st->block_->retain();
     return st->block_;
   }
+  const std::vector<Value> wanted = key;
   autoflush();
-  if (auto* st = find_identity(mapper, key)) {
+  if (auto* st = find_identity(mapper, wanted)) {
     st->block_->retain();
     return st->block_;
   }
-  Select q = select_columns(mapper).where(primary_key_condition(mapper, key));
-  Result r = connection().execute(compile(q));
+  Result r = connection().execute(by_key_statement(mapper), wanted);
   detail::ObjectBlock* found = nullptr;
   for (const auto& row : r) {
     found = instance_from_row(mapper, row.values(), 0);

@@ -66,10 +66,10 @@ Registry& Session::registry() const noexcept { return impl_->registry(); }
 const Engine& Session::engine() const noexcept { return impl_->engine(); }
 
 const Mapper& Session::registry_mapper(const std::type_info& type) const {
-  return impl_->registry().mapper_for(type);
+  return impl_->mapper_for(type);
 }
-detail::ObjectBlock* Session::get_block(const Mapper& mapper, std::vector<Value> key) {
-  return impl_->get(mapper, std::move(key));
+detail::ObjectBlock* Session::get_block(const Mapper& mapper, std::span<const Value> key) {
+  return impl_->get(mapper, key);
 }
 detail::ObjectBlock* Session::merge_block(detail::ObjectBlock* source, bool load) {
   if (source == nullptr) throw InvalidRequest("merge() of a null object handle");

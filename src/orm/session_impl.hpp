@@ -77,7 +77,21 @@ class SessionImpl {
   void expire_one(InstanceState& st, const std::vector<std::size_t>& columns);
   void expire_all();
   void refresh(InstanceState& st);
-  detail::ObjectBlock* get(const Mapper& mapper, std::vector<Value> key);
+  detail::ObjectBlock* get(const Mapper& mapper, std::span<const Value> key);
+  detail::ObjectBlock* get(const Mapper& mapper, const std::vector<Value>& key) {
+    return get(mapper, std::span<const Value>(key));
+  }
+  // The Registry's mapper for a type, remembering the last one asked for
+  // (get<T>() in a loop asks for the same type every time).
+  const Mapper& mapper_for(const std::type_info& type) {
+    if (&type != last_type_) {
+      last_mapper_ = &registry_.mapper_for(type);
+      last_type_ = &type;
+    }
+    return *last_mapper_;
+  }
+  // SELECT of the mapper's columns WHERE primary key = the positional values.
+  const CompiledStatement& by_key_statement(const Mapper& mapper);
   detail::ObjectBlock* merge(detail::ObjectBlock* source, bool load);
   detail::ObjectBlock* merge_one(detail::ObjectBlock* source, bool load,
                                  std::vector<std::pair<detail::ObjectBlock*, Object>>& memo);
@@ -225,6 +239,10 @@ class SessionImpl {
   std::uint64_t changes_ = 0;  // note_change() calls since the last flush
   bool waiting_changes_ = false;
   std::unordered_map<std::string, CompiledStatement> statement_cache_;
+  std::unordered_map<const Mapper*, CompiledStatement> by_key_statements_;
+  std::vector<Value> probe_key_;  // get()'s identity-map lookup, reused
+  const std::type_info* last_type_ = nullptr;
+  const Mapper* last_mapper_ = nullptr;
   std::unordered_map<const Relationship*, bool> set_cascade_cache_;
 };
 

@@ -7,9 +7,11 @@
 /// A Session is not thread-safe: use it, and the objects attached to it, from one
 /// thread at a time.
 
+#include <array>
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -94,7 +96,8 @@ class Session {
   /// Composite keys take one argument per key column, in key order.
   template <class T, class... Key>
   Ptr<T> get(const Key&... key) {
-    return Ptr<T>::adopt(get_block(registry_mapper(typeid(T)), {detail::key_value(key)...}));
+    const std::array<Value, sizeof...(Key)> values{detail::key_value(key)...};
+    return Ptr<T>::adopt(get_block(registry_mapper(typeid(T)), values));
   }
 
   /// SQLAlchemy's Session.delete(): the row is deleted at the next flush.
@@ -172,7 +175,7 @@ class Session {
 
  private:
   const Mapper& registry_mapper(const std::type_info& type) const;
-  detail::ObjectBlock* get_block(const Mapper& mapper, std::vector<Value> key);
+  detail::ObjectBlock* get_block(const Mapper& mapper, std::span<const Value> key);
   detail::ObjectBlock* merge_block(detail::ObjectBlock* source, bool load);
 
   std::unique_ptr<SessionImpl> impl_;
