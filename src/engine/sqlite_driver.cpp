@@ -97,8 +97,11 @@ void parse_constraint_message(std::string_view message, DatabaseErrorInfo& info)
   throw_error(extended, sqlite3_errmsg(db), sql);
 }
 
+// `copy`: SQLite keeps its own copy of text and blobs. Without it the values
+// must outlive the statement's execution and the bindings must be cleared after.
 void bind_values(sqlite3* db, sqlite3_stmt* stmt, std::span<const Value> params,
-                 const std::string& sql) {
+                 const std::string& sql, bool copy = true) {
+  const auto lifetime = copy ? SQLITE_TRANSIENT : SQLITE_STATIC;
   const int expected = sqlite3_bind_parameter_count(stmt);
   if (static_cast<std::size_t>(expected) != params.size())
     throw ProgrammingError("the statement has " + std::to_string(expected) +
@@ -116,14 +119,14 @@ void bind_values(sqlite3* db, sqlite3_stmt* stmt, std::span<const Value> params,
       case ValueKind::boolean: rc = sqlite3_bind_int(stmt, index, v.as_boolean() ? 1 : 0); break;
       case ValueKind::text: {
         const std::string& s = v.as_text();
-        rc = sqlite3_bind_text64(stmt, index, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+        rc = sqlite3_bind_text64(stmt, index, s.data(), s.size(), lifetime, SQLITE_UTF8);
         break;
       }
       case ValueKind::blob: {
         const Blob& b = v.as_blob();
         // A null pointer would bind NULL, not an empty blob.
         rc = b.empty() ? sqlite3_bind_zeroblob(stmt, index, 0)
-                       : sqlite3_bind_blob64(stmt, index, b.data(), b.size(), SQLITE_TRANSIENT);
+                       : sqlite3_bind_blob64(stmt, index, b.data(), b.size(), lifetime);
         break;
       }
     }
@@ -338,6 +341,36 @@ class SqliteConnection final : public DriverConnection {
     const bool insert = sql.size() >= 6 && iequals(std::string_view(sql).substr(0, 6), "INSERT");
     if (insert) out.inserted_rowids.reserve(sets.size());
     try {
+      sqlite3_stmt* stmt = prepare(sql);
+      if (sqlite3_column_count(stmt) == 0) {
+        // No rows to read: bind, step and reset the one prepared statement,
+        // with no cursor per set and the caller's values bound in place.
+        struct Clear {
+          sqlite3_stmt* stmt;
+          ~Clear() {
+            sqlite3_reset(stmt);
+            sqlite3_clear_bindings(stmt);
+          }
+        } clear{stmt};
+        for (const auto& set : sets) {
+          bind_values(db_, stmt, set, sql, false);
+          const auto before = sqlite3_total_changes64(db_);
+          const int rc = sqlite3_step(stmt);
+          if (rc != SQLITE_DONE) {
+            // Read the error before resetting, which may replace it.
+            std::string message = sqlite3_errmsg(db_);
+            int code = sqlite3_extended_errcode(db_);
+            if ((code & 0xff) != (rc & 0xff)) code = rc;
+            sqlite3_reset(stmt);
+            throw_error(code, message, sql);
+          }
+          if (sqlite3_total_changes64(db_) != before) out.rows_affected += sqlite3_changes64(db_);
+          if (insert) out.inserted_rowids.push_back(sqlite3_last_insert_rowid(db_));
+          sqlite3_reset(stmt);
+        }
+        if (own_transaction) commit();
+        return out;
+      }
       for (const auto& set : sets) {
         auto cursor = run(sql, set);
         if (!out.columns) out.columns = cursor->columns();

@@ -832,8 +832,18 @@ void UnitOfWork::execute_inserts(const Mapper& m, std::vector<Insert>& rows) {
 
 void UnitOfWork::execute_updates(const Mapper& m, std::vector<Update>& rows) {
   Connection& conn = s_.connection();
-  std::sort(rows.begin(), rows.end(),
-            [](const Update& a, const Update& b) { return key_less(a.where_key, b.where_key); });
+  // In key order; an Update is large, so the order is found on indices first.
+  std::vector<std::size_t> order(rows.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return key_less(rows[a].where_key, rows[b].where_key);
+  });
+  {
+    std::vector<Update> sorted;
+    sorted.reserve(rows.size());
+    for (auto i : order) sorted.push_back(std::move(rows[i]));
+    rows = std::move(sorted);
+  }
   std::size_t i = 0;
   while (i < rows.size()) {
     std::size_t j = i + 1;
@@ -854,24 +864,44 @@ void UnitOfWork::execute_updates(const Mapper& m, std::vector<Update>& rows) {
                                         bind("old_version"));
     const CompiledStatement& stmt =
         s_.compiled("update:" + m.table_name() + ":" + join_names(m, cols), stmt_builder);
+    // What each placeholder takes, worked out once per statement rather than
+    // by name for every row.
+    struct Slot {
+      enum { version, value, key } kind;
+      const ColumnAttribute* attr = nullptr;
+      std::size_t key_at = 0;
+    };
+    std::vector<Slot> slots;
+    for (const auto& name : stmt.keys) {
+      if (name == "old_version") {
+        slots.push_back({Slot::version});
+        continue;
+      }
+      const auto* attr = m.find_column(std::string_view(name).substr(2));
+      if (name.starts_with("v_")) {
+        slots.push_back({Slot::value, attr});
+        continue;
+      }
+      for (std::size_t p = 0; p < m.primary_key().size(); ++p)
+        if (m.primary_key()[p] == attr->index()) slots.push_back({Slot::key, attr, p});
+    }
     std::vector<std::vector<Value>> sets;
     sets.reserve(j - i);
     for (std::size_t r = i; r < j; ++r) {
       const Update& u = rows[r];
       const void* obj = u.st->block_->object();
       std::vector<Value> set;
-      for (const auto& name : stmt.keys) {
-        if (name == "old_version") {
-          set.push_back(*u.old_version);
-        } else if (name.starts_with("v_")) {
-          const auto* attr = m.find_column(std::string_view(name).substr(2));
-          auto f = std::find_if(u.forced.begin(), u.forced.end(),
-                                [&](const auto& p) { return p.first == attr->index(); });
-          set.push_back(f != u.forced.end() ? f->second : attr->get(obj));
-        } else {
-          const auto* attr = m.find_column(std::string_view(name).substr(2));
-          for (std::size_t p = 0; p < m.primary_key().size(); ++p)
-            if (m.primary_key()[p] == attr->index()) set.push_back(u.where_key[p]);
+      set.reserve(slots.size());
+      for (const auto& slot : slots) {
+        switch (slot.kind) {
+          case Slot::version: set.push_back(*u.old_version); break;
+          case Slot::key: set.push_back(u.where_key[slot.key_at]); break;
+          case Slot::value: {
+            auto f = std::find_if(u.forced.begin(), u.forced.end(),
+                                  [&](const auto& p) { return p.first == slot.attr->index(); });
+            set.push_back(f != u.forced.end() ? f->second : slot.attr->get(obj));
+            break;
+          }
         }
       }
       sets.push_back(std::move(set));
