@@ -56,10 +56,10 @@ detail::ObjectBlock* SessionImpl::instance_from_row(const Mapper& mapper, const 
   void* obj = block->object();
   for (std::size_t i = 0; i < cols.size(); ++i) cols[i]->set(obj, row[offset + i]);
   st.mapper_ = &mapper;
+  st.touched_ = false;  // read from the row just now
   attach(st);
   install_identity(st, std::move(key));
   snapshot(st);
-  st.touched_ = false;
   block->retain();
   return block;
 }

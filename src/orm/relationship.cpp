@@ -418,8 +418,11 @@ std::string describe(ObjectBlock* b) {
 // The session keeps objects whose relationships changed until the next flush.
 void note_change(ObjectBlock* owner) {
   InstanceState& st = owner->state();
-  StateAccess::mark_relationships_changed(st);
-  if (st.session() != nullptr) st.session()->relationship_changed(st);
+  // The Session lists an owner when its flag goes up, so it sets the flag itself.
+  if (st.session() != nullptr)
+    st.session()->relationship_changed(st);
+  else
+    StateAccess::mark_relationships_changed(st);
 }
 
 // A child left a parent: it may be an orphan now, which the next autoflush
@@ -427,7 +430,7 @@ void note_change(ObjectBlock* owner) {
 void leave_parent(ObjectBlock* child, const Relationship* r, const void* parent) {
   InstanceState& st = child->state();
   st.set_parent(r, parent, false);
-  if (st.session() != nullptr) st.session()->note_change();
+  if (st.session() != nullptr) st.session()->note_left_parent(st);
 }
 
 // A change waits in an unloaded collection until it is loaded or flushed.

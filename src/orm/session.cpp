@@ -68,7 +68,7 @@ void SessionImpl::unhold(InstanceState& st) {
 }
 
 void SessionImpl::note_seen(InstanceState& st) noexcept {
-  st.touched_ = true;
+  mark_touched(st);
   if (!st.unseen_) return;
   st.unseen_ = false;
   if (st.session_ != this || st.seen_at_ != InstanceState::not_seen) return;
@@ -89,6 +89,45 @@ void SessionImpl::forget_seen(InstanceState& st) noexcept {
   seen_[at] = seen_.back();
   seen_.pop_back();
   if (at < seen_.size()) seen_[at]->seen_at_ = at;
+}
+
+void SessionImpl::note_left_parent(InstanceState& st) noexcept {
+  ++changes_;
+  if (st.session_ != this) return;
+  try {
+    left_parent_.emplace_back(st.block_);
+  } catch (...) {
+    touched_overflow_ = true;  // the flush looks at every object instead
+  }
+}
+
+void SessionImpl::mark_touched(InstanceState& st) noexcept {
+  st.touched_ = true;
+  if (st.touched_at_ != InstanceState::not_seen || st.session_ != this || !st.has_identity_) return;
+  try {
+    touched_.push_back(&st);
+    st.touched_at_ = static_cast<std::uint32_t>(touched_.size() - 1);
+  } catch (...) {
+    touched_overflow_ = true;
+  }
+}
+
+void SessionImpl::forget_touched(InstanceState& st) noexcept {
+  if (st.touched_at_ == InstanceState::not_seen) return;
+  const std::uint32_t at = st.touched_at_;
+  st.touched_at_ = InstanceState::not_seen;
+  if (at >= touched_.size() || touched_[at] != &st) return;
+  touched_[at] = touched_.back();
+  touched_.pop_back();
+  if (at < touched_.size()) touched_[at]->touched_at_ = at;
+}
+
+std::vector<InstanceState*> SessionImpl::touched_objects() const {
+  if (!touched_overflow_) return touched_;
+  std::vector<InstanceState*> out;
+  for (const auto& [k, st] : identity_map_)
+    if (st->touched_) out.push_back(st);
+  return out;
 }
 
 void SessionImpl::reset_seen() noexcept {
@@ -127,6 +166,7 @@ bool SessionImpl::keep_alive(InstanceState& st) noexcept {
   if (st.insert_order_ != 0) pending_.erase(st.insert_order_);
   inserted_in_transaction_.erase(&st);
   forget_seen(st);
+  forget_touched(st);
   st.session_ = nullptr;
   return false;
 }
@@ -154,6 +194,7 @@ void SessionImpl::install_identity(InstanceState& st, std::vector<Value> key) {
   st.identity_ = std::move(ik.key);
   st.has_identity_ = true;
   if (st.seen_at_ == InstanceState::not_seen) st.unseen_ = true;
+  if (st.touched_) mark_touched(st);
 }
 
 void SessionImpl::snapshot(InstanceState& st) {
@@ -248,7 +289,11 @@ void SessionImpl::cascade_add(InstanceState& st) {
 }
 
 void SessionImpl::relationship_changed(InstanceState& st) {
-  if (st.session_ != this) return;
+  if (st.session_ != this) {
+    st.relationships_changed_ = true;
+    return;
+  }
+  if (!st.relationships_changed_) changed_owners_.emplace_back(st.block_);
   st.relationships_changed_ = true;
   note_change();
   hold(st);
@@ -298,6 +343,12 @@ void SessionImpl::add_one(InstanceState& st) {
     // Changed while detached, where no handle access is recorded.
     st.touched_ = true;
     note_change();
+    if (st.relationships_changed_) changed_owners_.emplace_back(st.block_);
+    for (const auto& l : st.parents_)
+      if (!l.has) {
+        left_parent_.emplace_back(st.block_);
+        break;
+      }
     try {
       install_identity(st, st.identity_);  // detached -> persistent, no SQL
     } catch (...) {
@@ -457,6 +508,7 @@ void SessionImpl::detach(InstanceState& st, bool forget_identity) {
   marked_deleted_.erase(&st);
   deleted_.erase(&st);
   forget_seen(st);
+  forget_touched(st);
   st.touched_ = true;  // handle access is not recorded outside a Session
   if (inserted_in_transaction_.erase(&st) != 0 && !forget_identity)
     expunged_inserted_.emplace_back(st.block_);
@@ -528,6 +580,7 @@ void SessionImpl::expire_one(InstanceState& st, const std::vector<std::size_t>& 
   if (columns.empty()) {
     for (std::size_t i = 0; i < st.expired_.size(); ++i) mark(i);
     st.touched_ = false;  // nothing left to compare until the next load
+    forget_touched(st);
     unload_relationships(st);
   } else {
     for (auto i : columns) mark(i);
@@ -633,7 +686,7 @@ detail::ObjectBlock* SessionImpl::merge_one(
   }
   const void* sobj = source->object();
   auto copy_loaded = [&](InstanceState& target) {
-    target.touched_ = true;
+    mark_touched(target);
     note_change();
     void* tobj = target.block_->object();
     for (const auto& c : mapper.columns()) {
@@ -846,6 +899,8 @@ void SessionImpl::end_transaction(bool committed) {
   // expires them; commit flushed them).
   changes_ = 0;
   reset_seen();
+  changed_owners_.clear();
+  left_parent_.clear();
   std::vector<Object> keep;  // nothing dies half-way through the bookkeeping
   for (auto& [k, st] : identity_map_) keep.emplace_back(st->block_);
   for (auto& [o, st] : pending_) keep.emplace_back(st->block_);
@@ -919,6 +974,8 @@ void SessionImpl::close() {
   changes_ = 0;
   waiting_changes_ = false;
   reset_seen();
+  changed_owners_.clear();
+  left_parent_.clear();
 }
 
 }  // namespace relate

@@ -127,6 +127,8 @@ class SessionImpl {
   // to a column (relationships, parents, attached objects): the next autoflush
   // runs in full.
   void note_change() noexcept { ++changes_; }
+  // A child left a parent: the next flush checks whether it is an orphan.
+  void note_left_parent(InstanceState& st) noexcept;
   // A change waits in an unloaded collection (forget_written_waiting_changes).
   void note_waiting_change() noexcept { waiting_changes_ = true; }
 
@@ -189,6 +191,13 @@ class SessionImpl {
   // flush every object on it is unseen again.
   void forget_seen(InstanceState& st) noexcept;
   void reset_seen() noexcept;
+  // touched_ bookkeeping: every persistent object that may differ from its
+  // snapshot is on touched_, so that a flush compares those and no others.
+  void mark_touched(InstanceState& st) noexcept;
+  void forget_touched(InstanceState& st) noexcept;
+  // The objects a flush compares (all of touched_, or the whole identity map if
+  // a note could not be recorded).
+  std::vector<InstanceState*> touched_objects() const;
   // Whether an autoflush has anything to write: pending, deleted or changed
   // relationships, or a changed column of an object reached since the last
   // flush. O(objects reached), not O(identity map).
@@ -237,6 +246,13 @@ class SessionImpl {
   std::vector<InstanceState*> seen_;
   bool seen_overflow_ = false;
   std::uint64_t changes_ = 0;  // note_change() calls since the last flush
+  std::vector<InstanceState*> touched_;
+  bool touched_overflow_ = false;
+  // Owners whose relationships changed, and children that left a parent, since
+  // the last flush (what the flush would otherwise find by a pass over the
+  // identity map).
+  std::vector<Object> changed_owners_;
+  std::vector<Object> left_parent_;
   bool waiting_changes_ = false;
   std::unordered_map<std::string, CompiledStatement> statement_cache_;
   std::unordered_map<const Mapper*, CompiledStatement> by_key_statements_;

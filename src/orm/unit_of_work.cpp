@@ -45,11 +45,37 @@ bool key_less(const std::vector<Value>& a, const std::vector<Value>& b) {
   return a.size() < b.size();
 }
 
+namespace {
+// Positions 0..n-1 in the order of key_less over key_of(i). Single integer keys
+// (the usual case) are sorted as plain integers.
+template <class KeyOf>
+std::vector<std::size_t> key_order(std::size_t n, KeyOf key_of) {
+  std::vector<std::size_t> order(n);
+  bool integers = true;
+  std::vector<std::pair<std::int64_t, std::size_t>> plain;
+  plain.reserve(n);
+  for (std::size_t i = 0; i < n && integers; ++i) {
+    const std::vector<Value>& k = key_of(i);
+    integers = k.size() == 1 && k.front().kind() == ValueKind::integer;
+    if (integers) plain.emplace_back(k.front().as_integer(), i);
+  }
+  if (integers) {
+    std::sort(plain.begin(), plain.end());
+    for (std::size_t i = 0; i < n; ++i) order[i] = plain[i].second;
+    return order;
+  }
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return key_less(key_of(a), key_of(b)); });
+  return order;
+}
+}  // namespace
+
 void UnitOfWork::set_member(InstanceState& st, std::size_t column, const Value& v) {
   const auto& attr = *st.mapper_->columns()[column];
   void* obj = st.block_->object();
   undo_.push_back({&st, column, attr.get(obj)});
-  st.touched_ = true;
+  s_.mark_touched(st);
   attr.set(obj, v);
 }
 
@@ -119,9 +145,23 @@ void UnitOfWork::resolve_deletes() {
   for (auto* st : s_.marked_deleted_)
     if (!st->deleted_by_cascade_) roots.push_back(st);
   // An orphan is deleted for being one, also when a delete cascade that may
-  // no longer reach it marked it too.
-  for (auto& [k, st] : s_.identity_map_)
+  // no longer reach it marked it too. Only an object that left a parent since
+  // the last flush can be one (the Session lists them).
+  auto candidates = [&](auto&& visit) {
+    if (s_.touched_overflow_) {
+      for (auto& [k, st] : s_.identity_map_) visit(st);
+      return;
+    }
+    std::unordered_set<InstanceState*> done;
+    for (const auto& o : s_.left_parent_) {
+      InstanceState* st = &o.block()->state();
+      if (st->session_ == &s_ && st->has_identity_ && !st->deleted_ && done.insert(st).second)
+        visit(st);
+    }
+  };
+  candidates([&](InstanceState* st) {
     if ((!st->marked_for_delete_ || st->deleted_by_cascade_) && is_orphan(*st)) roots.push_back(st);
+  });
   std::vector<InstanceState*> pending_orphans;
   for (auto& [o, st] : s_.pending_)
     if (is_orphan(*st)) pending_orphans.push_back(st);
@@ -268,13 +308,28 @@ void UnitOfWork::collect() {
     work = true;
   };
   for (auto* st : pending_) consider_owner(st);
-  for (auto& [k, st] : s_.identity_map_) {
-    consider_owner(st);
-    if (!work && !st->marked_for_delete_ && !s_.changed_columns(*st).empty()) work = true;
-  }
-  for (auto* st : s_.marked_deleted_)
-    if (std::find(changed_owners_.begin(), changed_owners_.end(), st) == changed_owners_.end())
-      consider_owner(st);
+  // Persistent owners whose relationships changed: the Session lists them
+  // (consider_owner clears nothing, so each is taken once).
+  std::unordered_set<InstanceState*> owners(changed_owners_.begin(), changed_owners_.end());
+  auto persistent_owner = [&](InstanceState* st) {
+    if (st->session_ == &s_ && st->has_identity_ && owners.insert(st).second) consider_owner(st);
+  };
+  if (s_.touched_overflow_)
+    for (auto& [k, st] : s_.identity_map_) persistent_owner(st);
+  for (const auto& o : s_.changed_owners_) persistent_owner(&o.block()->state());
+  for (auto* st : s_.marked_deleted_) persistent_owner(st);
+  // Persistent rows that may need an UPDATE: objects reached since their last
+  // load, and children whose foreign key a link sets.
+  std::unordered_set<InstanceState*> listed;
+  auto candidate = [&](InstanceState* st) {
+    if (st->session_ != &s_ || !st->has_identity_ || st->deleted_ || st->marked_for_delete_ ||
+        !listed.insert(st).second)
+      return;
+    update_candidates_[st->mapper_].push_back(st);
+    if (!work && !s_.changed_columns(*st).empty()) work = true;
+  };
+  for (auto* st : s_.touched_objects()) candidate(st);
+  for (const auto& [st, l] : links_) candidate(st);
   for (auto& [k, st] : deleted_by_key) {
     keep_.emplace_back(st->block_);
     deletes_[st->mapper_].push_back(st);
@@ -434,10 +489,11 @@ void UnitOfWork::save_mapper(const Mapper& m) {
   // Persistent rows first (spec 5.5), unless their new parent is a new row of this
   // very table (self-referential): those wait for the INSERTs.
   std::vector<InstanceState*> now, later;
-  for (auto& [k, st] : s_.identity_map_) {
-    if (st->mapper_ != &m || st->marked_for_delete_) continue;
-    (waits_for_pending_parent(*st, m) ? later : now).push_back(st);
-  }
+  if (auto c = update_candidates_.find(&m); c != update_candidates_.end())
+    for (auto* st : c->second) {
+      if (st->marked_for_delete_) continue;
+      (waits_for_pending_parent(*st, m) ? later : now).push_back(st);
+    }
   update_rows(now);
   // New rows in levels: a row whose parent is a new row of the same table waits
   // for the level that inserts it (spec 5.4).
@@ -833,11 +889,8 @@ void UnitOfWork::execute_inserts(const Mapper& m, std::vector<Insert>& rows) {
 void UnitOfWork::execute_updates(const Mapper& m, std::vector<Update>& rows) {
   Connection& conn = s_.connection();
   // In key order; an Update is large, so the order is found on indices first.
-  std::vector<std::size_t> order(rows.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return key_less(rows[a].where_key, rows[b].where_key);
-  });
+  const auto order = key_order(
+      rows.size(), [&](std::size_t i) -> const std::vector<Value>& { return rows[i].where_key; });
   {
     std::vector<Update> sorted;
     sorted.reserve(rows.size());
@@ -917,9 +970,15 @@ void UnitOfWork::execute_updates(const Mapper& m, std::vector<Update>& rows) {
 }
 
 void UnitOfWork::execute_deletes(const Mapper& m, std::vector<InstanceState*>& all_rows) {
-  std::sort(all_rows.begin(), all_rows.end(), [](const InstanceState* a, const InstanceState* b) {
-    return key_less(a->identity(), b->identity());
-  });
+  {
+    const auto order = key_order(all_rows.size(), [&](std::size_t i) -> const std::vector<Value>& {
+      return all_rows[i]->identity();
+    });
+    std::vector<InstanceState*> sorted;
+    sorted.reserve(all_rows.size());
+    for (auto i : order) sorted.push_back(all_rows[i]);
+    all_rows = std::move(sorted);
+  }
   // In a self-referential table, rows go before the rows they refer to
   // (deepest first, spec 5.4); each level is one batch.
   std::vector<const Relationship*> self;
@@ -1364,6 +1423,8 @@ void SessionImpl::flush(KeyOnlyDeletes key_only) {
   UnitOfWork(*this, std::move(key_only)).run();
   changes_ = 0;
   reset_seen();
+  changed_owners_.clear();
+  left_parent_.clear();
 }
 
 void SessionImpl::delete_rows_with_cascades(const Mapper& mapper,

@@ -111,6 +111,8 @@ class UnitOfWork {
   std::unordered_map<InstanceState*, std::vector<Link>> links_;
   std::vector<Association> associations_;
   std::vector<InstanceState*> changed_owners_;
+  // Persistent objects of each mapper that may need an UPDATE (collect()).
+  std::unordered_map<const Mapper*, std::vector<InstanceState*>> update_candidates_;
   std::unordered_set<InstanceState*> inserted_;
 
   std::map<const Mapper*, std::vector<Insert>> inserts_;

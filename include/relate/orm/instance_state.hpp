@@ -117,6 +117,9 @@ class InstanceState {
   bool unseen_ = false;
   static constexpr std::uint32_t not_seen = 0xffffffffu;
   std::uint32_t seen_at_ = not_seen;
+  // Place on the Session's list of persistent objects with touched_ set
+  // (SessionImpl::touched_), which the flush compares.
+  std::uint32_t touched_at_ = not_seen;
   struct ParentLink {
     const Relationship* relationship;
     const void* parent;
