@@ -150,6 +150,18 @@ bool SessionImpl::autoflush_has_work() const {
 }
 
 bool SessionImpl::keep_alive(InstanceState& st) noexcept {
+  if (deferred_deaths_ != nullptr) {
+    // A pass over the identity map is running: the object stays until the
+    // pass is over, and is let go then (by its reference, not as held_strongly_,
+    // so the pass's own unhold() cannot reach it twice).
+    try {
+      deferred_deaths_->push_back(&st);
+      st.block_->retain();
+    } catch (...) {
+      hold(st);  // kept until the Session next lets go of clean objects
+    }
+    return true;
+  }
   try {
     if (st.has_identity_ && !st.deleted_ && !st.marked_for_delete_ && is_modified(st)) {
       hold(st);
@@ -901,24 +913,38 @@ void SessionImpl::end_transaction(bool committed) {
   reset_seen();
   changed_owners_.clear();
   left_parent_.clear();
+  if (committed) {
+    // One pass over the identity map; objects whose last handle goes during it
+    // (expiring drops relationship members) are let go after it.
+    std::vector<InstanceState*> deferred, held;
+    {
+      struct Defer {
+        std::vector<InstanceState*>*& slot;
+        ~Defer() { slot = nullptr; }
+      } defer{deferred_deaths_};
+      deferred_deaths_ = &deferred;
+      rekeyed_.clear();
+      for (auto* st : std::vector<InstanceState*>(deleted_.begin(), deleted_.end()))
+        detach(*st, false);  // -> detached
+      inserted_in_transaction_.clear();
+      expunged_inserted_.clear();
+      held.reserve(identity_map_.size());
+      for (auto& [k, st] : identity_map_) {
+        if (options_.expire_on_commit) expire_one(*st, {});
+        // Objects the Session kept only because they had changes are clean now.
+        if (st->held_strongly_ && !st->marked_for_delete_) held.push_back(st);
+      }
+    }
+    for (auto* st : held) unhold(*st);
+    for (auto* st : deferred) st->block_->release();
+    return;
+  }
   std::vector<Object> keep;  // nothing dies half-way through the bookkeeping
   for (auto& [k, st] : identity_map_) keep.emplace_back(st->block_);
   for (auto& [o, st] : pending_) keep.emplace_back(st->block_);
   for (auto* st : deleted_) keep.emplace_back(st->block_);
   for (auto* st : marked_deleted_) keep.emplace_back(st->block_);
 
-  if (committed) {
-    rekeyed_.clear();
-    for (auto* st : std::vector<InstanceState*>(deleted_.begin(), deleted_.end()))
-      detach(*st, false);  // -> detached
-    inserted_in_transaction_.clear();
-    expunged_inserted_.clear();
-    if (options_.expire_on_commit) expire_all();
-    // Objects the Session kept only because they had changes are clean now.
-    for (auto& [k, st] : identity_map_)
-      if (!st->marked_for_delete_) unhold(*st);
-    return;
-  }
   // Rollback (spec 6.6): new objects go back to transient with their values,
   // deleted ones come back, everything else is expired.
   for (auto* st : std::vector<InstanceState*>(inserted_in_transaction_.begin(),

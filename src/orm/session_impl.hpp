@@ -252,6 +252,9 @@ class SessionImpl {
   // the last flush (what the flush would otherwise find by a pass over the
   // identity map).
   std::vector<Object> changed_owners_;
+  // Set during a pass over the identity map: objects that lose their last
+  // handle are kept and listed here instead of leaving the map mid-pass.
+  std::vector<InstanceState*>* deferred_deaths_ = nullptr;
   std::vector<Object> left_parent_;
   bool waiting_changes_ = false;
   std::unordered_map<std::string, CompiledStatement> statement_cache_;
