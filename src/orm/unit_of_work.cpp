@@ -283,8 +283,12 @@ void UnitOfWork::collect() {
   check_restrictions();
   // A pending object with the identity of one marked for delete becomes an
   // UPDATE of that row (row switch, spec 5.6).
+  // (Only looked up when there are pending objects.)
   std::unordered_map<IdentityKey, InstanceState*, IdentityKeyHash> deleted_by_key;
-  for (auto* st : s_.marked_deleted_) deleted_by_key[IdentityKey{st->mapper_, st->identity_}] = st;
+  std::unordered_set<InstanceState*> switched;
+  if (!s_.pending_.empty())
+    for (auto* st : s_.marked_deleted_)
+      deleted_by_key[IdentityKey{st->mapper_, st->identity_}] = st;
 
   bool work = false;
   for (auto& [order, st] : s_.pending_) {
@@ -297,6 +301,7 @@ void UnitOfWork::collect() {
         m.key_is_unassigned(key) ? deleted_by_key.end() : deleted_by_key.find(IdentityKey{&m, key});
     if (it != deleted_by_key.end()) {
       row_switch_[st] = it->second;
+      switched.insert(it->second);
       deleted_by_key.erase(it);
     }
   }
@@ -330,7 +335,8 @@ void UnitOfWork::collect() {
   };
   for (auto* st : s_.touched_objects()) candidate(st);
   for (const auto& [st, l] : links_) candidate(st);
-  for (auto& [k, st] : deleted_by_key) {
+  for (auto* st : s_.marked_deleted_) {
+    if (switched.contains(st)) continue;
     keep_.emplace_back(st->block_);
     deletes_[st->mapper_].push_back(st);
     work = true;
