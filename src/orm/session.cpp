@@ -653,11 +653,13 @@ detail::ObjectBlock* SessionImpl::get(const Mapper& mapper, std::span<const Valu
       key[i] = Value(key[i].as_boolean());
   }
   if (auto* st = find_identity(mapper, key)) {
-    Object keep(st->block_);
-    if (st->needs_load()) {
-      autoflush();  // a get() that goes to the database flushes first (spec 6.4)
-      if (!load_into(*st, true)) return nullptr;
+    if (!st->needs_load()) {  // the common case: one reference, no SQL
+      st->block_->retain();
+      return st->block_;
     }
+    Object keep(st->block_);
+    autoflush();  // a get() that goes to the database flushes first (spec 6.4)
+    if (!load_into(*st, true)) return nullptr;
     st->block_->retain();
     return st->block_;
   }
