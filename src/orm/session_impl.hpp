@@ -38,6 +38,11 @@ struct IdentityKeyHash {
   }
 };
 
+// Values bound in one statement by the ORM's IN lists (selectin, set-based
+// cascades, restrict checks, batched deletes): under SQLite's 32,766 and
+// PostgreSQL's 65,535 parameters, and enough for 10,000 parents in one go.
+constexpr std::size_t max_in_values = 30000;
+
 // Rows of a bulk delete with cascades that have no object in the Session: they
 // are deleted, and cascaded from, as sets (single-column primary keys).
 using KeyOnlyDeletes = std::map<const Mapper*, std::vector<Value>>;

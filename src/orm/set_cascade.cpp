@@ -15,7 +15,7 @@ namespace relate {
 
 namespace {
 
-constexpr std::size_t kChunk = 30000;  // bound values per statement, as selectin
+constexpr std::size_t kChunk = max_in_values;
 
 struct ValueHash {
   std::size_t operator()(const Value& v) const noexcept { return hash_value(v); }

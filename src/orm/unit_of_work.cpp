@@ -226,8 +226,8 @@ void UnitOfWork::check_restrictions() {
       }
       // Not in memory: one query for the children's keys of all these parents.
       const Mapper& target = r.target();
-      for (std::size_t from = 0; from < unloaded.size(); from += 30000) {
-        const std::size_t to = std::min(unloaded.size(), from + 30000);
+      for (std::size_t from = 0; from < unloaded.size(); from += max_in_values) {
+        const std::size_t to = std::min(unloaded.size(), from + max_in_values);
         std::vector<Expr> key_cols;
         for (auto k : target.primary_key()) key_cols.emplace_back(target.columns()[k]->column());
         Select q = select(key_cols).from(From(target.table()));
@@ -1030,6 +1030,27 @@ void UnitOfWork::execute_deletes(const Mapper& m, std::vector<InstanceState*>& a
 
 void UnitOfWork::delete_batch(const Mapper& m, std::vector<InstanceState*>& rows) {
   Connection& conn = s_.connection();
+  if (rows.size() > 1 && m.primary_key().size() == 1 && !m.version_column()) {
+    // Without a version to check per row, one DELETE ... WHERE key IN (...)
+    // per chunk does the same work as a statement per row, and the row count
+    // is checked the same way (as SQLAlchemy's executemany rowcount).
+    const Column& key = m.columns()[m.primary_key().front()]->column();
+    std::int64_t matched = 0;
+    for (std::size_t from = 0; from < rows.size(); from += max_in_values) {
+      const std::size_t to = std::min(rows.size(), from + max_in_values);
+      std::vector<Expr> keys;
+      keys.reserve(to - from);
+      for (std::size_t i = from; i < to; ++i) keys.emplace_back(rows[i]->identity_.front());
+      matched +=
+          conn.execute(s_.compile(delete_from(m.table()).where(Expr(key).in_(std::move(keys)))))
+              .rows_affected();
+    }
+    if (matched != static_cast<std::int64_t>(rows.size()))
+      warn("delete-rowcount", "DELETE statement on table '" + m.table_name() +
+                                  "' expected to delete " + std::to_string(rows.size()) +
+                                  " row(s); " + std::to_string(matched) + " were matched.");
+    return;
+  }
   auto stmt_builder = delete_from(m.table());
   for (auto k : m.primary_key())
     stmt_builder = stmt_builder.where(Expr(m.columns()[k]->column()) ==
