@@ -395,20 +395,19 @@ void SessionImpl::remove(InstanceState& st) {
   st.deleted_by_cascade_ = false;
   marked_deleted_.insert(&st);
   hold(st);
-  std::vector<InstanceState*> visited;
+  Visited visited;
   cascade_delete(st, visited);
 }
 
-void SessionImpl::cascade_delete(InstanceState& st, std::vector<InstanceState*>& visited) {
-  if (std::find(visited.begin(), visited.end(), &st) != visited.end()) return;
-  visited.push_back(&st);
+void SessionImpl::cascade_delete(InstanceState& st, Visited& visited) {
+  if (!visited.insert(&st).second) return;
   for (const auto& r : st.mapper_->relationships())
     if (r->cascade().has(Cascade::remove) && !r->options().viewonly)
       cascade_delete_along(st, *r, visited, false);
 }
 
-void SessionImpl::cascade_delete_along(InstanceState& st, const Relationship& r,
-                                       std::vector<InstanceState*>& visited, bool load) {
+void SessionImpl::cascade_delete_along(InstanceState& st, const Relationship& r, Visited& visited,
+                                       bool load) {
   detail::RelationshipHandle& h = r.handle(st.block_->object());
   // A dynamic or write-only member never holds all its rows in memory.
   const bool partial = r.loading() == Loading::dynamic || r.loading() == Loading::write_only;

@@ -60,11 +60,11 @@ class SessionImpl {
   void remove(InstanceState& st);
   // The delete cascade from one object (spec 1.3.5): children along `delete`
   // relationships are marked too, loading unloaded ones unless passive_deletes.
-  void cascade_delete(InstanceState& st, std::vector<InstanceState*>& visited);
+  using Visited = std::unordered_set<InstanceState*>;
+  void cascade_delete(InstanceState& st, Visited& visited);
   // The delete cascade along one relationship. Unloaded children that the flush
   // can delete as a set are left unloaded unless `load` says otherwise.
-  void cascade_delete_along(InstanceState& st, const Relationship& r,
-                            std::vector<InstanceState*>& visited, bool load);
+  void cascade_delete_along(InstanceState& st, const Relationship& r, Visited& visited, bool load);
   // Whether the flush may cascade along `r` with set statements when the
   // children are not in memory (set_cascade.cpp).
   bool cascades_as_set(const Relationship& r);

@@ -457,7 +457,7 @@ void UnitOfWork::plan_set_cascades() {
       for (auto* st : visit) {
         per_object_.insert({st, b.rel});
         if (b.rel->cascade().has(Cascade::remove)) {
-          std::vector<InstanceState*> visited;
+          SessionImpl::Visited visited;
           s_.cascade_delete_along(*st, *b.rel, visited, true);
         }
       }

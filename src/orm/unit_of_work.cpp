@@ -169,7 +169,7 @@ void UnitOfWork::resolve_deletes() {
     keep.emplace_back(st->block_);
     s_.expunge_pending_orphan(*st);
   }
-  std::vector<InstanceState*> reached;
+  SessionImpl::Visited reached;
   for (auto* st : roots) {
     keep.emplace_back(st->block_);
     if (!st->marked_for_delete_) {
@@ -181,8 +181,7 @@ void UnitOfWork::resolve_deletes() {
   }
   for (auto* st :
        std::vector<InstanceState*>(s_.marked_deleted_.begin(), s_.marked_deleted_.end())) {
-    if (!st->deleted_by_cascade_ || std::find(reached.begin(), reached.end(), st) != reached.end())
-      continue;
+    if (!st->deleted_by_cascade_ || reached.contains(st)) continue;
     st->marked_for_delete_ = false;
     st->deleted_by_cascade_ = false;
     s_.marked_deleted_.erase(st);
