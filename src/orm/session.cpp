@@ -190,7 +190,7 @@ void SessionImpl::attach(InstanceState& st) {
     throw InvalidRequest("Object '" + describe(st) +
                          "' is already attached to another Session; expunge it there first, "
                          "or merge() it into this one");
-  if (st.mapper_ == nullptr) st.mapper_ = &registry_.mapper_for(st.block_->type());
+  if (st.mapper_ == nullptr) st.mapper_ = &mapper_for(st.block_->type());
   if (st.expired_.size() != st.mapper_->columns().size())
     st.expired_.assign(st.mapper_->columns().size(), false);
   st.session_ = this;

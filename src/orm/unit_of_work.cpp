@@ -294,6 +294,7 @@ void UnitOfWork::collect() {
     keep_.emplace_back(st->block_);
     pending_.push_back(st);
     work = true;
+    if (deleted_by_key.empty()) continue;
     const Mapper& m = *st->mapper_;
     auto key = m.primary_key_of(st->block_->object());
     auto it =
