@@ -86,13 +86,15 @@ class SessionImpl {
   detail::ObjectBlock* get(const Mapper& mapper, const std::vector<Value>& key) {
     return get(mapper, std::span<const Value>(key));
   }
-  // The Registry's mapper for a type, remembering the last one asked for
-  // (get<T>() in a loop asks for the same type every time).
+  // The Registry's mapper for a type, remembered by the type_info's address
+  // (the Registry looks types up by name, which costs a string hash).
   const Mapper& mapper_for(const std::type_info& type) {
-    if (&type != last_type_) {
-      last_mapper_ = &registry_.mapper_for(type);
-      last_type_ = &type;
-    }
+    if (&type == last_type_) return *last_mapper_;
+    auto it = mappers_by_type_.find(&type);
+    if (it == mappers_by_type_.end())
+      it = mappers_by_type_.emplace(&type, &registry_.mapper_for(type)).first;
+    last_type_ = &type;
+    last_mapper_ = it->second;
     return *last_mapper_;
   }
   // SELECT of the mapper's columns WHERE primary key = the positional values.
@@ -265,6 +267,7 @@ class SessionImpl {
   std::unordered_map<std::string, CompiledStatement> statement_cache_;
   std::unordered_map<const Mapper*, CompiledStatement> by_key_statements_;
   std::vector<Value> probe_key_;  // get()'s identity-map lookup, reused
+  std::unordered_map<const std::type_info*, const Mapper*> mappers_by_type_;
   const std::type_info* last_type_ = nullptr;
   const Mapper* last_mapper_ = nullptr;
   std::unordered_map<const Relationship*, bool> set_cascade_cache_;
