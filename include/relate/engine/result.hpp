@@ -68,6 +68,7 @@ class ResultRow {
   }
 
  private:
+  friend class Result;
   ColumnNames columns_;
   Row values_;
 };
@@ -152,6 +153,9 @@ class Result {
   void close();
 
  private:
+  // The next row into `row`, reusing its storage (iteration); false at the end.
+  bool next_into(ResultRow& row);
+
   std::shared_ptr<detail::ResultState> state_;
 };
 
