@@ -151,7 +151,7 @@ class Mapper {
   Registry& registry() const noexcept { return *registry_; }
 
   /// A new, value-initialised object with no references yet.
-  detail::ObjectBlock* create() const { return create_(); }
+  detail::ObjectBlock* create() const { return create_(*this); }
 
   /// The primary-key values of an object as it is in memory now.
   std::vector<Value> primary_key_of(const void* object) const;
@@ -177,7 +177,7 @@ class Mapper {
   std::optional<std::size_t> generated_key_;
   std::optional<std::size_t> version_column_;
   std::string version_column_name_;
-  detail::ObjectBlock* (*create_)() = nullptr;
+  detail::ObjectBlock* (*create_)(const Mapper&) = nullptr;
   std::vector<std::unique_ptr<Relationship>> relationships_;
   Registry* registry_ = nullptr;
 };

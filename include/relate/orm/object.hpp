@@ -74,6 +74,14 @@ class ObjectBlock {
 
 // Connects the relationship members of a new object to it (relationship.cpp).
 void bind_handles(ObjectBlock& block);
+// The same for an object the ORM creates from its mapper (rows being loaded).
+void bind_handles(ObjectBlock& block, const Mapper& mapper);
+
+// Selects the constructor of TypedBlock that value-initialises the object for a
+// known mapper.
+struct CreatedBy {
+  const Mapper* mapper;
+};
 
 template <class T>
 class TypedBlock final : public ObjectBlock {
@@ -82,6 +90,9 @@ class TypedBlock final : public ObjectBlock {
   explicit TypedBlock(Args&&... args)
       : ObjectBlock(typeid(T)), value_{std::forward<Args>(args)...} {
     bind_handles(*this);
+  }
+  explicit TypedBlock(CreatedBy by) : ObjectBlock(typeid(T)), value_{} {
+    bind_handles(*this, *by.mapper);
   }
   void* object() noexcept override { return &value_; }
 
