@@ -39,7 +39,7 @@ detail::ObjectBlock* SessionImpl::instance_from_row(const Mapper& mapper, const 
         if (!st->expired_[i]) continue;
         cols[i]->set(obj, row[offset + i]);
         st->committed_[i] = cols[i]->get(obj);
-        st->expired_[i] = false;
+        st->expired_.set(i, false);
       }
       st->expired_count_ = 0;
     }

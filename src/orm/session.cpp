@@ -464,7 +464,7 @@ void SessionImpl::expire(InstanceState& st, const std::vector<std::size_t>& colu
 void SessionImpl::expire_one(InstanceState& st, const std::vector<std::size_t>& columns) {
   auto mark = [&](std::size_t i) {
     if (!st.expired_[i]) {
-      st.expired_[i] = true;
+      st.expired_.set(i, true);
       ++st.expired_count_;
     }
   };

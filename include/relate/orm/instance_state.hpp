@@ -4,6 +4,7 @@
 /// object's handle block (object.hpp), so every handle reaches it directly.
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -19,7 +20,54 @@ class UnitOfWork;
 
 namespace detail {
 class ObjectBlock;
-}
+
+// One flag per mapped column (which columns are expired), used like a
+// std::vector<bool>: every loaded object carries one, and a vector<bool> costs a
+// heap allocation and 40 bytes; up to 64 columns fit in one word here.
+class ColumnBits {
+ public:
+  ColumnBits() noexcept = default;
+  ColumnBits(const ColumnBits&) = delete;
+  ColumnBits& operator=(const ColumnBits&) = delete;
+  ~ColumnBits() {
+    if (size_ > inline_bits) delete[] words_.heap;
+  }
+
+  std::size_t size() const noexcept { return size_; }
+  bool operator[](std::size_t i) const noexcept { return (data()[i / 64] >> (i % 64)) & 1u; }
+  void set(std::size_t i, bool on) noexcept {
+    const std::uint64_t bit = std::uint64_t{1} << (i % 64);
+    if (on)
+      data()[i / 64] |= bit;
+    else
+      data()[i / 64] &= ~bit;
+  }
+  // n flags, all `on` (the vector<bool>::assign of the code that used one).
+  void assign(std::size_t n, bool on) {
+    if (n != size_) {
+      if (size_ > inline_bits) delete[] words_.heap;
+      words_.one = 0;
+      size_ = 0;
+      if (n > inline_bits) words_.heap = new std::uint64_t[words(n)];
+      size_ = static_cast<std::uint32_t>(n);
+    }
+    std::memset(data(), on ? 0xff : 0, words(n) * sizeof(std::uint64_t));
+  }
+
+ private:
+  static constexpr std::size_t inline_bits = 64;
+  static std::size_t words(std::size_t n) noexcept { return n == 0 ? 1 : (n + 63) / 64; }
+  std::uint64_t* data() noexcept { return size_ > inline_bits ? words_.heap : &words_.one; }
+  const std::uint64_t* data() const noexcept {
+    return size_ > inline_bits ? words_.heap : &words_.one;
+  }
+  union {
+    std::uint64_t one = 0;
+    std::uint64_t* heap;
+  } words_;
+  std::uint32_t size_ = 0;
+};
+}  // namespace detail
 
 /// The five states of spec 6.1.
 enum class ObjectState : std::uint8_t { transient, pending, persistent, deleted, detached };
@@ -95,7 +143,7 @@ class InstanceState {
   // Column values as the database last had them (index = mapper column index);
   // comparing against them is how changes to plain struct members are found.
   std::vector<Value> committed_;
-  std::vector<bool> expired_;
+  detail::ColumnBits expired_;
   std::size_t expired_count_ = 0;
   std::uint64_t insert_order_ = 0;
   bool has_identity_ = false;
