@@ -21,7 +21,7 @@ constexpr std::size_t values_per_statement = 30000;
 
 using Key = std::vector<Value>;
 struct KeyHash {
-  std::size_t operator()(const Key& k) const noexcept { return IdentityKeyHash()({nullptr, k}); }
+  std::size_t operator()(const Key& k) const noexcept { return hash_key(nullptr, k); }
 };
 template <class V>
 using KeyMap = std::unordered_map<Key, V, KeyHash>;

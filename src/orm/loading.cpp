@@ -31,7 +31,9 @@ detail::ObjectBlock* SessionImpl::instance_from_row(const Mapper& mapper, const 
     if (row[offset + i].is_null()) return nullptr;  // an outer join found nothing
     key.push_back(row[offset + i]);
   }
-  if (auto* st = find_identity(mapper, key)) {
+  const std::size_t hash = hash_key(&mapper, key);
+  if (auto found = identity_map_.find(&mapper, key, hash); found != identity_map_.end()) {
+    InstanceState* st = found->second;
     // Loaded attributes are never overwritten by a query; expired ones are filled.
     if (st->expired_count_ != 0) {
       void* obj = st->block_->object();
@@ -57,7 +59,10 @@ detail::ObjectBlock* SessionImpl::instance_from_row(const Mapper& mapper, const 
   for (std::size_t i = 0; i < cols.size(); ++i) cols[i]->set(obj, row[offset + i]);
   st.mapper_ = &mapper;
   attach(st);
-  install_identity(st, std::move(key));
+  // Not in the map (looked up above): entered without a second lookup.
+  st.identity_ = std::move(key);
+  identity_map_.insert(st, hash);
+  st.has_identity_ = true;
   snapshot(st);
   block->retain();
   return block;

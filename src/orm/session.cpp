@@ -38,6 +38,27 @@ std::size_t hash_value(const Value& v) noexcept {
   return 0;
 }
 
+// ---- the identity map ----------------------------------------------------------
+
+std::pair<IdentityMap::iterator, bool> IdentityMap::insert(InstanceState& st) {
+  return insert(st, hash_key(st.mapper(), st.identity()));
+}
+
+std::pair<IdentityMap::iterator, bool> IdentityMap::insert(InstanceState& st, std::size_t hash) {
+  return map_.try_emplace(IdentityRef{st.mapper(), &st.identity(), hash}, &st);
+}
+
+void IdentityMap::assign(InstanceState& st) {
+  const IdentityRef key{st.mapper(), &st.identity(), hash_key(st.mapper(), st.identity())};
+  map_.erase(key);
+  map_.emplace(key, &st);
+}
+
+void IdentityMap::remove(InstanceState& st) {
+  auto it = find(st.mapper(), st.identity());
+  if (it != map_.end() && it->second == &st) map_.erase(it);
+}
+
 SessionImpl::SessionImpl(Engine engine, Registry& registry, SessionOptions options)
     : engine_(std::move(engine)), registry_(registry), options_(options) {
   registry_.configure();
@@ -77,10 +98,7 @@ bool SessionImpl::keep_alive(InstanceState& st) noexcept {
     hold(st);  // could not tell: keeping the object loses nothing
     return true;
   }
-  if (st.has_identity_) {
-    auto it = identity_map_.find(IdentityKey{st.mapper_, st.identity_});
-    if (it != identity_map_.end() && it->second == &st) identity_map_.erase(it);
-  }
+  if (st.has_identity_) identity_map_.remove(st);
   if (st.insert_order_ != 0) pending_.erase(st.insert_order_);
   inserted_in_transaction_.erase(&st);
   st.session_ = nullptr;
@@ -101,13 +119,18 @@ void SessionImpl::attach(InstanceState& st) {
 }
 
 void SessionImpl::install_identity(InstanceState& st, std::vector<Value> key) {
-  IdentityKey ik{st.mapper_, std::move(key)};
-  auto [it, inserted] = identity_map_.try_emplace(ik, &st);
-  if (!inserted && it->second != &st)
-    throw InvalidRequest("Can't attach instance '" + st.mapper_->describe(ik.key) +
-                         "': another instance with the same identity is already present in "
-                         "this Session");
-  st.identity_ = std::move(ik.key);
+  if (auto it = identity_map_.find(st.mapper_, key); it != identity_map_.end()) {
+    if (it->second != &st)
+      throw InvalidRequest("Can't attach instance '" + st.mapper_->describe(key) +
+                           "': another instance with the same identity is already present in "
+                           "this Session");
+    st.has_identity_ = true;  // already entered under this identity
+    return;
+  }
+  // The map's key is st.identity_ itself: an entry under the old identity goes first.
+  if (st.has_identity_) identity_map_.remove(st);
+  st.identity_ = std::move(key);
+  identity_map_.insert(st);
   st.has_identity_ = true;
 }
 
@@ -391,10 +414,7 @@ void SessionImpl::expire_cascade(InstanceState& st, std::vector<InstanceState*>&
 }
 
 void SessionImpl::detach(InstanceState& st, bool forget_identity) {
-  if (st.has_identity_) {
-    auto it = identity_map_.find(IdentityKey{st.mapper_, st.identity_});
-    if (it != identity_map_.end() && it->second == &st) identity_map_.erase(it);
-  }
+  if (st.has_identity_) identity_map_.remove(st);
   if (st.insert_order_ != 0) {
     pending_.erase(st.insert_order_);
     st.insert_order_ = 0;
@@ -502,7 +522,7 @@ void SessionImpl::refresh(InstanceState& st) {
 
 InstanceState* SessionImpl::find_identity(const Mapper& mapper,
                                           const std::vector<Value>& key) const {
-  auto it = identity_map_.find(IdentityKey{&mapper, key});
+  auto it = identity_map_.find(&mapper, key);
   return it == identity_map_.end() ? nullptr : it->second;
 }
 
@@ -695,8 +715,7 @@ std::vector<Object> SessionImpl::deleted_objects() const {
 }
 
 void SessionImpl::mark_bulk_deleted(InstanceState& st) {
-  auto it = identity_map_.find(IdentityKey{st.mapper_, st.identity_});
-  if (it != identity_map_.end() && it->second == &st) identity_map_.erase(it);
+  identity_map_.remove(st);
   marked_deleted_.erase(&st);
   st.marked_for_delete_ = false;
   st.deleted_ = true;
@@ -812,10 +831,9 @@ void SessionImpl::end_transaction(bool committed) {
   for (auto it = rekeyed_.rbegin(); it != rekeyed_.rend(); ++it) {
     InstanceState* st = it->first;
     if (st->session_ != this) continue;
-    auto cur = identity_map_.find(IdentityKey{st->mapper_, st->identity_});
-    if (cur != identity_map_.end() && cur->second == st) identity_map_.erase(cur);
+    identity_map_.remove(*st);
     st->identity_ = it->second;
-    identity_map_[IdentityKey{st->mapper_, st->identity_}] = st;
+    identity_map_.assign(*st);
   }
   rekeyed_.clear();
   for (auto& [o, st] : std::map<std::uint64_t, InstanceState*>(pending_)) detach(*st, false);

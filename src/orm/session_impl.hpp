@@ -24,6 +24,12 @@ namespace relate {
 
 std::size_t hash_value(const Value& v) noexcept;
 
+inline std::size_t hash_key(const Mapper* mapper, const std::vector<Value>& key) noexcept {
+  std::size_t h = std::hash<const void*>()(mapper);
+  for (const auto& v : key) h = h * 1000003u ^ hash_value(v);
+  return h;
+}
+
 struct IdentityKey {
   const Mapper* mapper = nullptr;
   std::vector<Value> key;
@@ -31,11 +37,70 @@ struct IdentityKey {
 };
 
 struct IdentityKeyHash {
-  std::size_t operator()(const IdentityKey& k) const noexcept {
-    std::size_t h = std::hash<const void*>()(k.mapper);
-    for (const auto& v : k.key) h = h * 1000003u ^ hash_value(v);
-    return h;
+  std::size_t operator()(const IdentityKey& k) const noexcept { return hash_key(k.mapper, k.key); }
+};
+
+// A key of the identity map that points at the primary-key values instead of
+// holding a copy: for a mapped object they are its own InstanceState::identity_,
+// so every key is stored once, and a lookup needs no copy of the key it looks for.
+// The hash is kept with the key: growing the map re-hashes every entry, and
+// comparing hashes first spares most key comparisons.
+struct IdentityRef {
+  const Mapper* mapper = nullptr;
+  const std::vector<Value>* key = nullptr;
+  std::size_t hash = 0;
+  friend bool operator==(const IdentityRef& a, const IdentityRef& b) noexcept {
+    return a.hash == b.hash && a.mapper == b.mapper && *a.key == *b.key;
   }
+};
+
+struct IdentityRefHash {
+  std::size_t operator()(const IdentityRef& k) const noexcept { return k.hash; }
+};
+
+// The identity map (spec 6.2). An object is entered under its own identity_,
+// which therefore must not change while it is in the map: take it out first.
+class IdentityMap {
+ public:
+  using Map = std::unordered_map<IdentityRef, InstanceState*, IdentityRefHash>;
+  using iterator = Map::iterator;
+  using const_iterator = Map::const_iterator;
+
+  iterator begin() noexcept { return map_.begin(); }
+  iterator end() noexcept { return map_.end(); }
+  const_iterator begin() const noexcept { return map_.begin(); }
+  const_iterator end() const noexcept { return map_.end(); }
+  std::size_t size() const noexcept { return map_.size(); }
+  bool empty() const noexcept { return map_.empty(); }
+  void clear() noexcept { map_.clear(); }
+
+  iterator find(const Mapper* mapper, const std::vector<Value>& key) {
+    return map_.find(IdentityRef{mapper, &key, hash_key(mapper, key)});
+  }
+  const_iterator find(const Mapper* mapper, const std::vector<Value>& key) const {
+    return map_.find(IdentityRef{mapper, &key, hash_key(mapper, key)});
+  }
+  // With the key's hash_key() already known.
+  iterator find(const Mapper* mapper, const std::vector<Value>& key, std::size_t hash) {
+    return map_.find(IdentityRef{mapper, &key, hash});
+  }
+  iterator find(const IdentityKey& k) { return find(k.mapper, k.key); }
+  void erase(iterator it) { map_.erase(it); }
+  std::size_t erase(const IdentityKey& k) {
+    return map_.erase(IdentityRef{k.mapper, &k.key, hash_key(k.mapper, k.key)});
+  }
+  // Enters `st` under its identity_; if another object has that identity,
+  // nothing changes and the iterator names that one.
+  std::pair<iterator, bool> insert(InstanceState& st);
+  // The same with the identity's hash_key() already known.
+  std::pair<iterator, bool> insert(InstanceState& st, std::size_t hash);
+  // Enters `st` under its identity_, in place of any object there.
+  void assign(InstanceState& st);
+  // Takes `st` out if it is the object entered under its identity_.
+  void remove(InstanceState& st);
+
+ private:
+  Map map_;
 };
 
 // Rows of a bulk delete with cascades that have no object in the Session: they
@@ -187,7 +252,7 @@ class SessionImpl {
   std::optional<Connection> connection_;
   std::optional<Transaction> transaction_;
 
-  std::unordered_map<IdentityKey, InstanceState*, IdentityKeyHash> identity_map_;
+  IdentityMap identity_map_;
   std::map<std::uint64_t, InstanceState*> pending_;  // by add order
   std::uint64_t next_insert_order_ = 1;
   std::unordered_set<InstanceState*> marked_deleted_;  // remove() called, not flushed
