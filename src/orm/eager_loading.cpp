@@ -4,6 +4,7 @@
 #include "orm/eager_loading.hpp"
 
 #include <algorithm>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -20,23 +21,41 @@ namespace {
 constexpr std::size_t values_per_statement = 30000;
 
 using Key = std::vector<Value>;
+
+// A key as some columns of a result row, so that a row finds its group without
+// building a Key.
+struct RowKey {
+  const Row* row;
+  const std::vector<std::size_t>* columns;
+};
+
 struct KeyHash {
+  using is_transparent = void;
   std::size_t operator()(const Key& k) const noexcept { return hash_key(nullptr, k); }
+  std::size_t operator()(const RowKey& k) const noexcept {
+    std::size_t h = std::hash<const void*>()(nullptr);
+    for (auto i : *k.columns) h = h * 1000003u ^ hash_value((*k.row)[i]);
+    return h;
+  }
+};
+struct KeyEqual {
+  using is_transparent = void;
+  bool operator()(const Key& a, const Key& b) const noexcept { return a == b; }
+  bool operator()(const RowKey& a, const Key& b) const noexcept {
+    if (a.columns->size() != b.size()) return false;
+    for (std::size_t j = 0; j < b.size(); ++j)
+      if (!((*a.row)[(*a.columns)[j]] == b[j])) return false;
+    return true;
+  }
+  bool operator()(const Key& a, const RowKey& b) const noexcept { return (*this)(b, a); }
 };
 template <class V>
-using KeyMap = std::unordered_map<Key, V, KeyHash>;
+using KeyMap = std::unordered_map<Key, V, KeyHash, KeyEqual>;
 
 Key values_at(const Mapper& m, const void* obj, const std::vector<std::size_t>& columns) {
   Key out;
   out.reserve(columns.size());
   for (auto i : columns) out.push_back(m.columns()[i]->get(obj));
-  return out;
-}
-
-Key row_values(const Row& row, std::size_t offset, const std::vector<std::size_t>& columns) {
-  Key out;
-  out.reserve(columns.size());
-  for (auto i : columns) out.push_back(row[offset + i]);
   return out;
 }
 
@@ -49,18 +68,18 @@ bool has_null(const Key& k) {
 // `cols IN (keys)`: a plain IN for one column; an OR of ANDs for composite
 // keys, which both backends accept (row-value IN is not portable to every
 // SQLite build).
-Expr in_keys(const std::vector<Expr>& cols, const std::vector<Key>& keys) {
+Expr in_keys(const std::vector<Expr>& cols, std::span<const Key* const> keys) {
   if (cols.size() == 1) {
     std::vector<Expr> vs;
     vs.reserve(keys.size());
-    for (const auto& k : keys) vs.emplace_back(k[0]);
+    for (const auto* k : keys) vs.emplace_back((*k)[0]);
     return cols[0].in_(std::move(vs));
   }
   std::vector<Expr> ors;
   ors.reserve(keys.size());
-  for (const auto& k : keys) {
+  for (const auto* k : keys) {
     std::vector<Expr> ands;
-    for (std::size_t i = 0; i < cols.size(); ++i) ands.push_back(cols[i] == Expr(k[i]));
+    for (std::size_t i = 0; i < cols.size(); ++i) ands.push_back(cols[i] == Expr((*k)[i]));
     ors.push_back(and_(std::move(ands)));
   }
   return or_(std::move(ors));
@@ -138,16 +157,15 @@ void collect_held(RelationshipHandle& h, std::vector<Object>& out,
 }
 
 // One IN query per batch of keys; rows go to `each_row`.
-void run_batches(SessionImpl& s, const std::vector<Key>& keys,
-                 const std::function<Select(const std::vector<Key>&)>& make,
+void run_batches(SessionImpl& s, const std::vector<const Key*>& keys,
+                 const std::function<Select(std::span<const Key* const>)>& make,
                  const std::function<void(const Row&)>& each_row) {
-  const std::size_t width = keys.empty() ? 1 : std::max<std::size_t>(1, keys.front().size());
+  const std::size_t width = keys.empty() ? 1 : std::max<std::size_t>(1, keys.front()->size());
   const std::size_t batch_size = values_per_statement / width;
   for (std::size_t start = 0; start < keys.size(); start += batch_size) {
     const std::size_t end = std::min(keys.size(), start + batch_size);
-    std::vector<Key> batch(keys.begin() + static_cast<std::ptrdiff_t>(start),
-                           keys.begin() + static_cast<std::ptrdiff_t>(end));
-    Result res = s.connection().execute(s.compile(make(batch)));
+    Result res = s.connection().execute(
+        s.compile(make(std::span<const Key* const>(keys.data() + start, end - start))));
     for (const auto& row : res) each_row(row.values());
   }
 }
@@ -159,15 +177,24 @@ Object adopt(ObjectBlock* b) {
 }
 
 // Selectin for one relationship over `owners`; returns every object the
-// members now hold (the owners of the next level).
+// members now hold (the owners of the next level) if `want_level`.
 std::vector<Object> selectin(SessionImpl& s, const Relationship& r,
-                             const std::vector<Object>& owners) {
+                             const std::vector<Object>& owners, bool want_level) {
   std::vector<Object> level;
   std::unordered_set<ObjectBlock*> seen;
+  auto held = [&](RelationshipHandle& h) {
+    if (want_level) collect_held(h, level, seen);
+  };
   const Mapper& target = r.target();
-  // Owners whose member is unloaded, by the key that finds their rows.
-  KeyMap<std::vector<ObjectBlock*>> waiting;
-  std::vector<Key> keys;
+  // Owners whose member is unloaded, grouped by the key that finds their rows;
+  // a group also collects the objects its rows make.
+  struct Group {
+    std::vector<ObjectBlock*> owners;
+    std::vector<Object> items;
+  };
+  KeyMap<std::size_t> group_of;
+  std::vector<Group> groups;
+  std::vector<const Key*> keys;  // in group order; point into group_of
   std::vector<std::size_t> owner_cols;
   switch (r.direction()) {
     case Direction::one_to_many: owner_cols = parent_columns(r); break;
@@ -181,7 +208,7 @@ std::vector<Object> selectin(SessionImpl& s, const Relationship& r,
   for (const auto& o : owners) {
     RelationshipHandle& h = r.handle(o.block());
     if (h.is_loaded()) {
-      collect_held(h, level, seen);
+      held(h);
       continue;
     }
     Key k = values_at(r.owner(), o.block()->object(), owner_cols);
@@ -192,63 +219,59 @@ std::vector<Object> selectin(SessionImpl& s, const Relationship& r,
     if (by_identity) {
       if (auto* st = s.find_identity(target, k)) {
         populate(s, h, {Object(st->block())});
-        collect_held(h, level, seen);
+        held(h);
         continue;
       }
     }
-    auto [it, fresh] = waiting.try_emplace(std::move(k));
-    if (fresh) keys.push_back(it->first);
-    it->second.push_back(o.block());
+    auto [it, fresh] = group_of.try_emplace(std::move(k), groups.size());
+    if (fresh) {
+      keys.push_back(&it->first);
+      groups.emplace_back();
+    }
+    groups[it->second].owners.push_back(o.block());
   }
   if (keys.empty()) return level;
 
-  KeyMap<std::vector<Object>> found;
   const ColumnSource tcols = columns_of(target);
   const std::vector<Expr> order = relationship_order(r, tcols);
-  std::function<Select(const std::vector<Key>&)> make;
-  std::function<void(const Row&)> each_row;
+  std::function<Select(std::span<const Key* const>)> make;
+  // Where the owner's key is in a row of the target.
+  std::vector<std::size_t> key_at;
   if (r.direction() == Direction::many_to_many) {
     // The owner's key comes from the association table, after the target's columns.
     std::vector<Expr> sec_cols;
     for (const auto& [i, c] : r.secondary_owner()) sec_cols.emplace_back(*c);
     const std::size_t n = target.columns().size();
-    make = [&, sec_cols](const std::vector<Key>& batch) {
+    make = [&, sec_cols](std::span<const Key* const> batch) {
       Select q = s.select_columns(target)
                      .columns(sec_cols)
                      .join(From(*r.secondary()), secondary_to_target(r, secondary_columns(), tcols))
                      .where(in_keys(sec_cols, batch));
       return order.empty() ? q : q.order_by(order);
     };
-    std::vector<std::size_t> key_at;
     for (std::size_t i = 0; i < sec_cols.size(); ++i) key_at.push_back(n + i);
-    each_row = [&, key_at](const Row& row) {
-      if (auto* b = s.instance_from_row(target, row, 0))
-        found[row_values(row, 0, key_at)].push_back(adopt(b));
-    };
   } else {
-    const std::vector<std::size_t> target_cols =
-        r.direction() == Direction::one_to_many ? child_columns(r) : parent_columns(r);
+    key_at = r.direction() == Direction::one_to_many ? child_columns(r) : parent_columns(r);
     std::vector<Expr> cols;
-    for (auto i : target_cols) cols.push_back(tcols(i));
-    make = [&, cols](const std::vector<Key>& batch) {
+    for (auto i : key_at) cols.push_back(tcols(i));
+    make = [&, cols](std::span<const Key* const> batch) {
       Select q = s.select_columns(target).where(in_keys(cols, batch));
       return order.empty() ? q : q.order_by(order);
     };
-    each_row = [&, target_cols](const Row& row) {
-      if (auto* b = s.instance_from_row(target, row, 0))
-        found[row_values(row, 0, target_cols)].push_back(adopt(b));
-    };
   }
-  run_batches(s, keys, make, each_row);
-  static const std::vector<Object> none;
-  for (const auto& k : keys) {
-    auto f = found.find(k);
-    const auto& items = f == found.end() ? none : f->second;
-    for (auto* owner : waiting[k]) {
+  run_batches(s, keys, make, [&](const Row& row) {
+    if (auto* b = s.instance_from_row(target, row, 0)) {
+      Object o = adopt(b);
+      auto g = group_of.find(RowKey{&row, &key_at});
+      if (g != group_of.end()) groups[g->second].items.push_back(std::move(o));
+    }
+  });
+  for (auto& g : groups) {
+    for (auto* owner : g.owners) {
       RelationshipHandle& h = r.handle(owner);
       if (h.is_loaded()) continue;  // the same object twice among the owners
-      populate(s, h, items);
-      collect_held(h, level, seen);
+      populate(s, h, g.items);
+      held(h);
     }
   }
   return level;
@@ -501,17 +524,20 @@ void load_below(SessionImpl& s, const LoadNode& node, const std::vector<Object>&
   for (const auto& c : node.children) {
     const Relationship& r = *c.relationship;
     std::vector<Object> level;
+    // What the members hold is only needed when something loads below them.
+    const bool want_level = !c.children.empty();
     if (eager(c.strategy)) {
       // A joined load below a selectin one is loaded with selectin too.
-      level = selectin(s, r, owners);
+      level = selectin(s, r, owners, want_level);
     } else {
       std::unordered_set<ObjectBlock*> seen;
       for (const auto& o : owners) {
         RelationshipHandle& h = r.handle(o.block());
-        if (h.is_loaded())
-          collect_held(h, level, seen);
-        else if (c.from_option)
+        if (h.is_loaded()) {
+          if (want_level) collect_held(h, level, seen);
+        } else if (c.from_option) {
           set_strategy(h, c.strategy);
+        }
       }
     }
     load_below(s, c, level);
