@@ -37,13 +37,9 @@ detail::ObjectBlock* SessionImpl::instance_from_row(const Mapper& mapper, const 
     // Loaded attributes are never overwritten by a query; expired ones are filled.
     if (st->expired_count_ != 0) {
       void* obj = st->block_->object();
-      for (std::size_t i = 0; i < cols.size(); ++i) {
-        if (!st->expired_[i]) continue;
-        cols[i]->set(obj, row[offset + i]);
-        st->committed_[i] = cols[i]->get(obj);
-        st->expired_.set(i, false);
-      }
-      st->expired_count_ = 0;
+      for (std::size_t i = 0; i < cols.size(); ++i)
+        if (st->expired_[i]) cols[i]->set(obj, row[offset + i]);
+      repack(*st, true);
     }
     st->block_->retain();
     return st->block_;
@@ -68,6 +64,31 @@ detail::ObjectBlock* SessionImpl::instance_from_row(const Mapper& mapper, const 
   return block;
 }
 
+void SessionImpl::repack(InstanceState& st, bool only_expired) {
+  const auto& cols = st.mapper_->columns();
+  const void* obj = st.block_->object();
+  detail::ValuePacker packer(pack_buffer_);
+  const std::size_t kept = only_expired ? st.committed_.size() : 0;
+  st.committed_.for_each([&](std::size_t i, const detail::ValueRef& v) {
+    if (i >= cols.size()) return;
+    if (i < kept && !st.is_expired(i))
+      packer.add(v);
+    else
+      cols[i]->pack(obj, packer);
+  });
+  // Columns with no committed value yet: null, as a loaded column that was
+  // never committed (only expired ones are loaded).
+  for (std::size_t i = std::min(st.committed_.size(), cols.size()); i < cols.size(); ++i) {
+    if (only_expired && !st.is_expired(i))
+      packer.add_null();
+    else
+      cols[i]->pack(obj, packer);
+  }
+  st.committed_.assign(packer);
+  st.expired_.assign(cols.size(), false);
+  st.expired_count_ = 0;
+}
+
 bool SessionImpl::load_into(InstanceState& st, bool only_expired) {
   const Mapper& mapper = *st.mapper_;
   Select q = select_columns(mapper).where(primary_key_condition(mapper, st.identity_));
@@ -75,14 +96,11 @@ bool SessionImpl::load_into(InstanceState& st, bool only_expired) {
   const auto& cols = mapper.columns();
   void* obj = st.block_->object();
   for (const auto& row : r) {
-    if (st.committed_.size() != cols.size()) st.committed_.resize(cols.size());
     for (std::size_t i = 0; i < cols.size(); ++i) {
       if (only_expired && !st.is_expired(i)) continue;
       cols[i]->set(obj, row[i]);
-      st.committed_[i] = cols[i]->get(obj);
     }
-    st.expired_.assign(cols.size(), false);
-    st.expired_count_ = 0;
+    repack(st, only_expired);
     return true;
   }
   return false;

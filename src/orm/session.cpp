@@ -137,8 +137,9 @@ void SessionImpl::install_identity(InstanceState& st, std::vector<Value> key) {
 void SessionImpl::snapshot(InstanceState& st) {
   const auto& cols = st.mapper_->columns();
   const void* obj = st.block_->object();
-  st.committed_.resize(cols.size());
-  for (std::size_t i = 0; i < cols.size(); ++i) st.committed_[i] = cols[i]->get(obj);
+  detail::ValuePacker packer(pack_buffer_);
+  for (const auto& c : cols) c->pack(obj, packer);
+  st.committed_.assign(packer);
   st.expired_.assign(cols.size(), false);
   st.expired_count_ = 0;
 }
@@ -147,10 +148,14 @@ std::vector<std::size_t> SessionImpl::changed_columns(const InstanceState& st) c
   std::vector<std::size_t> out;
   const auto& cols = st.mapper_->columns();
   const void* obj = st.block_->object();
-  for (std::size_t i = 0; i < cols.size(); ++i) {
-    if (st.is_expired(i)) continue;
-    if (i >= st.committed_.size() || !cols[i]->holds(obj, st.committed_[i])) out.push_back(i);
-  }
+  std::size_t seen = 0;
+  st.committed_.for_each([&](std::size_t i, const detail::ValueRef& v) {
+    seen = i + 1;
+    if (i >= cols.size() || st.is_expired(i)) return;
+    if (!cols[i]->holds_committed(obj, v)) out.push_back(i);
+  });
+  for (std::size_t i = seen; i < cols.size(); ++i)
+    if (!st.is_expired(i)) out.push_back(i);
   return out;
 }
 
@@ -730,7 +735,7 @@ void SessionImpl::apply_bulk_update(InstanceState& st,
   for (const auto& [i, v] : values) {
     if (st.is_expired(i)) continue;
     cols[i]->set(obj, v);
-    st.committed_[i] = cols[i]->get(obj);
+    st.committed_.set(i, cols[i]->get(obj));
   }
 }
 

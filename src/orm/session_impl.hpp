@@ -232,6 +232,9 @@ class SessionImpl {
   void detach(InstanceState& st, bool forget_identity);
   void install_identity(InstanceState& st, std::vector<Value> key);
   void snapshot(InstanceState& st);
+  // After expired columns were loaded into the object: their committed values
+  // (or all of them) are taken from the members, and nothing is expired.
+  void repack(InstanceState& st, bool only_expired);
   // After a flush: relationship changes are written; history starts again.
   void reset_relationship_history(InstanceState& st);
   // Unloads the relationship members of an object (expire, new loads).
@@ -268,6 +271,7 @@ class SessionImpl {
   // Objects whose primary key a flush changed in this transaction, with the old key.
   std::vector<std::pair<InstanceState*, std::vector<Value>>> rekeyed_;
   std::unordered_map<std::string, CompiledStatement> statement_cache_;
+  std::string pack_buffer_;  // scratch space of snapshot()
   std::unordered_map<const Relationship*, bool> set_cascade_cache_;
 };
 

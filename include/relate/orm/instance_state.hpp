@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "relate/core/value.hpp"
+#include "relate/orm/committed_values.hpp"
 
 namespace relate {
 
@@ -142,7 +143,7 @@ class InstanceState {
   std::vector<Value> identity_;
   // Column values as the database last had them (index = mapper column index);
   // comparing against them is how changes to plain struct members are found.
-  std::vector<Value> committed_;
+  detail::CommittedValues committed_;
   detail::ColumnBits expired_;
   std::size_t expired_count_ = 0;
   std::uint64_t insert_order_ = 0;
