@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "core/node.hpp"
+#include "engine/connection_access.hpp"
 #include "orm/handle_access.hpp"
 
 namespace relate::detail {
@@ -164,7 +165,8 @@ void run_batches(SessionImpl& s, const std::vector<const Key*>& keys,
   const std::size_t batch_size = values_per_statement / width;
   for (std::size_t start = 0; start < keys.size(); start += batch_size) {
     const std::size_t end = std::min(keys.size(), start + batch_size);
-    Result res = s.connection().execute(
+    Result res = ConnectionAccess::execute_buffered(
+        s.connection(),
         s.compile(make(std::span<const Key* const>(keys.data() + start, end - start))));
     for (const auto& row : res) each_row(row.values());
   }
@@ -579,7 +581,7 @@ std::vector<ObjectBlock*> load_entities(SessionImpl& s, const Mapper& m, const E
   std::vector<ObjectBlock*> out;
   std::unordered_set<ObjectBlock*> seen;
   try {
-    Result res = s.connection().execute(s.compile(q));
+    Result res = ConnectionAccess::execute_buffered(s.connection(), s.compile(q));
     std::vector<ObjectBlock*> current(loads.size(), nullptr);
     for (const auto& rv : res) {
       const Row& row = rv.values();

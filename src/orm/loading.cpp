@@ -1,6 +1,7 @@
 // Rows into objects through the identity map (spec 6.2), and the SELECTs that
 // load one object's columns.
 
+#include "engine/connection_access.hpp"
 #include "orm/dynamic_access.hpp"
 #include "orm/eager_loading.hpp"
 #include "orm/handle_access.hpp"
@@ -232,7 +233,7 @@ void SessionImpl::load_relationship(detail::RelationshipHandle& h, bool to_chang
   if (auto order = detail::relationship_order(r, tcols); !order.empty())
     q = q.order_by(std::move(order));
   auto stmt = compile(q);
-  Result res = connection().execute(stmt);
+  Result res = detail::ConnectionAccess::execute_buffered(connection(), stmt);
   std::vector<Object> items;
   for (const auto& row : res) {
     if (auto* b = instance_from_row(target, row.values(), 0)) {
