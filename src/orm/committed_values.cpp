@@ -125,20 +125,15 @@ Value CommittedValues::at(std::size_t i) const {
 }
 
 void CommittedValues::assign(const ValuePacker& packer) {
-  // The count, then the values as packed.
-  char head[10];
-  std::size_t h = 0;
-  for (std::uint64_t x = packer.count();; x >>= 7) {
-    if (x < 0x80) {
-      head[h++] = static_cast<char>(x);
-      break;
-    }
-    head[h++] = static_cast<char>((x & 0x7f) | 0x80);
-  }
-  const std::string& body = packer.buffer();
-  auto data = std::make_unique_for_overwrite<char[]>(h + body.size());
-  std::memcpy(data.get(), head, h);
-  std::memcpy(data.get() + h, body.data(), body.size());
+  // The count as a varint, right before the values.
+  char count[ValuePacker::head];
+  char* end = ValuePacker::varint(count, packer.count_);
+  const auto n = static_cast<std::size_t>(end - count);
+  char* start = packer.buf_.data() + ValuePacker::head - n;
+  std::memcpy(start, count, n);
+  const std::size_t size = packer.used_ - (ValuePacker::head - n);
+  auto data = std::make_unique_for_overwrite<char[]>(size);
+  std::memcpy(data.get(), start, size);
   data_ = std::move(data);
 }
 

@@ -5,6 +5,7 @@
 /// heap copy of every string) per column. Every loaded object carries them, since
 /// comparing the members against them is how changes are found.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -47,54 +48,66 @@ class ValueRef {
   std::size_t size_ = 0;
 };
 
-/// Packs values in column order (CommittedValues::pack).
+/// Packs values in column order (CommittedValues::assign), in a buffer that
+/// the caller keeps for the next object.
 class ValuePacker {
  public:
-  explicit ValuePacker(std::string& buffer) : out_(buffer) { out_.clear(); }
+  explicit ValuePacker(std::string& buffer) : buf_(buffer) {
+    if (buf_.size() < 128) buf_.resize(128);
+  }
 
   void add(const Value& v);
   void add(const ValueRef& v);
-  void add_null() { tag(ValueKind::null); }
+  void add_null() { done(tag(room(1), ValueKind::null)); }
   void add_integer(std::int64_t i) {
-    tag(ValueKind::integer);
     // zigzag: small negative numbers stay short too
-    varint((static_cast<std::uint64_t>(i) << 1) ^ static_cast<std::uint64_t>(i >> 63));
+    done(varint(tag(room(11), ValueKind::integer),
+                (static_cast<std::uint64_t>(i) << 1) ^ static_cast<std::uint64_t>(i >> 63)));
   }
   void add_real(double d) {
-    tag(ValueKind::real);
-    char b[sizeof d];
-    std::memcpy(b, &d, sizeof d);
-    out_.append(b, sizeof d);
+    char* p = tag(room(1 + sizeof d), ValueKind::real);
+    std::memcpy(p, &d, sizeof d);
+    done(p + sizeof d);
   }
   void add_boolean(bool b) {
-    tag(ValueKind::boolean);
-    out_.push_back(b ? 1 : 0);
+    char* p = tag(room(2), ValueKind::boolean);
+    *p++ = b ? 1 : 0;
+    done(p);
   }
-  void add_text(std::string_view s) { bytes(ValueKind::text, s); }
+  void add_text(std::string_view s) { bytes(ValueKind::text, s.data(), s.size()); }
   void add_blob(std::span<const std::byte> b) {
-    bytes(ValueKind::blob, {reinterpret_cast<const char*>(b.data()), b.size()});
+    bytes(ValueKind::blob, reinterpret_cast<const char*>(b.data()), b.size());
   }
-  std::size_t count() const noexcept { return count_; }
-  const std::string& buffer() const noexcept { return out_; }
 
  private:
-  void tag(ValueKind k) {
-    out_.push_back(static_cast<char>(k));
-    ++count_;
+  friend class CommittedValues;
+  // The count goes in front of the values when they are done (at most 10 bytes).
+  static constexpr std::size_t head = 10;
+  char* room(std::size_t n) {
+    if (used_ + n > buf_.size()) buf_.resize(std::max(2 * buf_.size(), used_ + n));
+    return buf_.data() + used_;
   }
-  void varint(std::uint64_t x) {
+  char* tag(char* p, ValueKind k) {
+    *p++ = static_cast<char>(k);
+    ++count_;
+    return p;
+  }
+  void done(char* end) { used_ = static_cast<std::size_t>(end - buf_.data()); }
+  static char* varint(char* p, std::uint64_t x) {
     while (x >= 0x80) {
-      out_.push_back(static_cast<char>((x & 0x7f) | 0x80));
+      *p++ = static_cast<char>((x & 0x7f) | 0x80);
       x >>= 7;
     }
-    out_.push_back(static_cast<char>(x));
+    *p++ = static_cast<char>(x);
+    return p;
   }
-  void bytes(ValueKind k, std::string_view s) {
-    tag(k);
-    varint(s.size());
-    out_.append(s);
+  void bytes(ValueKind k, const char* data, std::size_t n) {
+    char* p = varint(tag(room(11 + n), k), n);
+    if (n != 0) std::memcpy(p, data, n);
+    done(p + n);
   }
-  std::string& out_;
+  std::string& buf_;
+  std::size_t used_ = head;
   std::size_t count_ = 0;
 };
 
