@@ -107,8 +107,9 @@ class ScalarBase : public RelationshipHandle {
  protected:
   friend struct HandleAccess;
   // The value at the last flush or load; `changed_` until the next flush.
-  Object committed_;
+  // (changed_ first: it fits in the padding at the end of RelationshipHandle.)
   bool changed_ = false;
+  Object committed_;
 };
 
 }  // namespace detail

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -158,7 +159,26 @@ class InstanceState {
     const void* parent;
     bool has;
   };
-  std::vector<ParentLink> parents_;
+  // A vector used like std::vector<ParentLink> that takes one pointer while
+  // empty: loaded objects have no links until their relationships change.
+  class ParentLinks {
+   public:
+    ParentLink* begin() noexcept { return links_ ? links_->data() : nullptr; }
+    ParentLink* end() noexcept { return links_ ? links_->data() + links_->size() : nullptr; }
+    const ParentLink* begin() const noexcept { return links_ ? links_->data() : nullptr; }
+    const ParentLink* end() const noexcept {
+      return links_ ? links_->data() + links_->size() : nullptr;
+    }
+    void push_back(const ParentLink& l) {
+      if (!links_) links_ = std::make_unique<std::vector<ParentLink>>();
+      links_->push_back(l);
+    }
+    void clear() noexcept { links_.reset(); }
+
+   private:
+    std::unique_ptr<std::vector<ParentLink>> links_;
+  };
+  ParentLinks parents_;
 };
 
 }  // namespace relate
