@@ -468,20 +468,31 @@ void populate(SessionImpl& s, RelationshipHandle& h, const std::vector<Object>& 
   auto& pending_removed = HandleAccess::pending_removed(c);
   auto& pending_added = HandleAccess::pending_added(c);
   while (c.raw_size() > 0) c.raw_erase(c.raw_size() - 1);
+  c.raw_reserve(items.size() + pending_added.size());
   // A child whose many-to-one was changed in memory to another parent (or to
   // none) has left this collection, though the database does not know yet:
   // collections loaded in order to change them do not autoflush (DESIGN 4.5).
+  // Each child's reverse many-to-one is this owner: an unloaded one is set now
+  // so that moving the child later lets go of this collection without a query.
   const Relationship* rev = r.reverse();
-  auto moved_away = [&](ObjectBlock* b) {
-    if (rev == nullptr || rev->is_collection()) return false;
-    RelationshipHandle& back = rev->handle(b);
-    auto& sc = HandleAccess::scalar(back);
-    return back.is_loaded() && HandleAccess::changed(sc) && sc.raw_get() != owner;
+  const Relationship* back_ref = rev != nullptr && !rev->is_collection() ? rev : nullptr;
+  auto insert = [&](ObjectBlock* b, RelationshipHandle* back) {
+    c.raw_insert(c.raw_size(), b);
+    if (back == nullptr || back->is_loaded()) return;
+    auto& sc = HandleAccess::scalar(*back);
+    sc.raw_set(owner);
+    HandleAccess::committed(sc) = Object(owner);
+    HandleAccess::set_loaded(*back, true);
   };
   for (const auto& o : items) {
-    bool removed = moved_away(o.block());
+    RelationshipHandle* back = back_ref ? &back_ref->handle(o.block()) : nullptr;
+    bool removed = false;
+    if (back != nullptr && back->is_loaded()) {
+      auto& sc = HandleAccess::scalar(*back);
+      removed = HandleAccess::changed(sc) && sc.raw_get() != owner;
+    }
     for (const auto& p : pending_removed) removed = removed || p.block() == o.block();
-    if (!removed) c.raw_insert(c.raw_size(), o.block());
+    if (!removed) insert(o.block(), back);
   }
   // A removal is history only while the database still has the member: once a
   // flush wrote it from the other side, the rows read here already lack it.
@@ -491,21 +502,9 @@ void populate(SessionImpl& s, RelationshipHandle& h, const std::vector<Object>& 
       HandleAccess::removed(c).push_back(o);
   for (const auto& o : pending_added)
     if (c.find(o.block()) < 0) {
-      c.raw_insert(c.raw_size(), o.block());
+      insert(o.block(), back_ref ? &back_ref->handle(o.block()) : nullptr);
       HandleAccess::added(c).push_back(o);
     }
-  // Each loaded child's reverse many-to-one is this owner: set it now so that
-  // moving the child later lets go of this collection without a query.
-  if (rev != nullptr && !rev->is_collection()) {
-    for (std::size_t i = 0; i < c.raw_size(); ++i) {
-      RelationshipHandle& back = rev->handle(c.raw_at(i));
-      if (back.is_loaded()) continue;
-      auto& sc = HandleAccess::scalar(back);
-      sc.raw_set(owner);
-      HandleAccess::committed(sc) = Object(owner);
-      HandleAccess::set_loaded(back, true);
-    }
-  }
   const bool had_pending = !pending_added.empty() || !pending_removed.empty();
   pending_added.clear();
   pending_removed.clear();
