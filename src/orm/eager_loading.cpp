@@ -160,7 +160,7 @@ void collect_held(RelationshipHandle& h, std::vector<Object>& out,
 // One IN query per batch of keys; rows go to `each_row`.
 void run_batches(SessionImpl& s, const std::vector<const Key*>& keys,
                  const std::function<Select(std::span<const Key* const>)>& make,
-                 const std::function<void(const Row&)>& each_row) {
+                 const std::function<void(Row&)>& each_row) {
   const std::size_t width = keys.empty() ? 1 : std::max<std::size_t>(1, keys.front()->size());
   const std::size_t batch_size = values_per_statement / width;
   for (std::size_t start = 0; start < keys.size(); start += batch_size) {
@@ -168,7 +168,8 @@ void run_batches(SessionImpl& s, const std::vector<const Key*>& keys,
     Result res = ConnectionAccess::execute_buffered(
         s.connection(),
         s.compile(make(std::span<const Key* const>(keys.data() + start, end - start))));
-    for (const auto& row : res) each_row(row.values());
+    ResultRow row;
+    while (ResultAccess::next(res, row)) each_row(ResultAccess::values(row));
   }
 }
 
@@ -261,10 +262,11 @@ std::vector<Object> selectin(SessionImpl& s, const Relationship& r,
       return order.empty() ? q : q.order_by(order);
     };
   }
-  run_batches(s, keys, make, [&](const Row& row) {
-    if (auto* b = s.instance_from_row(target, row, 0)) {
+  run_batches(s, keys, make, [&](Row& row) {
+    // The group first: making the object may move the row's strings.
+    auto g = group_of.find(RowKey{&row, &key_at});
+    if (auto* b = s.instance_from_taken_row(target, row, 0)) {
       Object o = adopt(b);
-      auto g = group_of.find(RowKey{&row, &key_at});
       if (g != group_of.end()) groups[g->second].items.push_back(std::move(o));
     }
   });
@@ -582,9 +584,11 @@ std::vector<ObjectBlock*> load_entities(SessionImpl& s, const Mapper& m, const E
   try {
     Result res = ConnectionAccess::execute_buffered(s.connection(), s.compile(q));
     std::vector<ObjectBlock*> current(loads.size(), nullptr);
-    for (const auto& rv : res) {
-      const Row& row = rv.values();
-      ObjectBlock* b = s.instance_from_row(m, row, 0);
+    ResultRow rv;
+    while (ResultAccess::next(res, rv)) {
+      // Each object takes its own columns of the row.
+      Row& row = ResultAccess::values(rv);
+      ObjectBlock* b = s.instance_from_taken_row(m, row, 0);
       if (b == nullptr) continue;
       if (seen.insert(b).second) {
         out.push_back(b);
@@ -603,7 +607,7 @@ std::vector<ObjectBlock*> load_entities(SessionImpl& s, const Mapper& m, const E
           it->second.fill = !r.handle(owner).is_loaded();
           jl.owner_order.push_back(owner);
         }
-        ObjectBlock* child = s.instance_from_row(r.target(), row, jl.offset);
+        ObjectBlock* child = s.instance_from_taken_row(r.target(), row, jl.offset);
         if (child == nullptr) continue;
         Object keep = adopt(child);
         current[j] = child;  // kept alive by the lists below

@@ -25,7 +25,24 @@ Expr SessionImpl::primary_key_condition(const Mapper& mapper, const std::vector<
 
 detail::ObjectBlock* SessionImpl::instance_from_row(const Mapper& mapper, const Row& row,
                                                     std::size_t offset) {
+  return object_for_row(mapper, row, offset, nullptr);
+}
+
+detail::ObjectBlock* SessionImpl::instance_from_taken_row(const Mapper& mapper, Row& row,
+                                                          std::size_t offset) {
+  return object_for_row(mapper, row, offset, &row);
+}
+
+detail::ObjectBlock* SessionImpl::object_for_row(const Mapper& mapper, const Row& row,
+                                                 std::size_t offset, Row* taken) {
   const auto& cols = mapper.columns();
+  // A member takes its value from a row the caller is done with (strings move).
+  auto set = [&](const ColumnAttribute& c, void* obj, std::size_t at) {
+    if (taken != nullptr)
+      c.set_taking(obj, (*taken)[at]);
+    else
+      c.set(obj, row[at]);
+  };
   std::vector<Value> key;
   key.reserve(mapper.primary_key().size());
   for (auto i : mapper.primary_key()) {
@@ -39,7 +56,7 @@ detail::ObjectBlock* SessionImpl::instance_from_row(const Mapper& mapper, const 
     if (st->expired_count_ != 0) {
       void* obj = st->block_->object();
       for (std::size_t i = 0; i < cols.size(); ++i)
-        if (st->expired_[i]) cols[i]->set(obj, row[offset + i]);
+        if (st->expired_[i]) set(*cols[i], obj, offset + i);
       repack(*st, true);
     }
     st->block_->retain();
@@ -53,7 +70,7 @@ detail::ObjectBlock* SessionImpl::instance_from_row(const Mapper& mapper, const 
       detail::HandleAccess::set_loaded(r->handle(block->object()), false);
   InstanceState& st = block->state();
   void* obj = block->object();
-  for (std::size_t i = 0; i < cols.size(); ++i) cols[i]->set(obj, row[offset + i]);
+  for (std::size_t i = 0; i < cols.size(); ++i) set(*cols[i], obj, offset + i);
   st.mapper_ = &mapper;
   attach(st);
   // Not in the map (looked up above): entered without a second lookup.
@@ -235,8 +252,9 @@ void SessionImpl::load_relationship(detail::RelationshipHandle& h, bool to_chang
   auto stmt = compile(q);
   Result res = detail::ConnectionAccess::execute_buffered(connection(), stmt);
   std::vector<Object> items;
-  for (const auto& row : res) {
-    if (auto* b = instance_from_row(target, row.values(), 0)) {
+  ResultRow row;
+  while (detail::ResultAccess::next(res, row)) {
+    if (auto* b = instance_from_taken_row(target, detail::ResultAccess::values(row), 0)) {
       items.emplace_back(b);
       b->release();
     }

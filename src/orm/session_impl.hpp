@@ -189,6 +189,9 @@ class SessionImpl {
   // Turns a row (the mapper's columns, in order, from `offset`) into the object
   // of that identity: the existing one (expired columns filled in) or a new one.
   detail::ObjectBlock* instance_from_row(const Mapper& mapper, const Row& row, std::size_t offset);
+  // The same for a row the caller is done with: text moves into the object's
+  // members instead of being copied (the row's strings are left empty).
+  detail::ObjectBlock* instance_from_taken_row(const Mapper& mapper, Row& row, std::size_t offset);
   Select select_columns(const Mapper& mapper) const;
   Expr primary_key_condition(const Mapper& mapper, const std::vector<Value>& key) const;
   // One row by primary key into `st`; false if the row is gone.
@@ -231,6 +234,9 @@ class SessionImpl {
   void attach(InstanceState& st);
   void detach(InstanceState& st, bool forget_identity);
   void install_identity(InstanceState& st, std::vector<Value> key);
+  // instance_from_row(); with `taken` (the same row) its values may be moved.
+  detail::ObjectBlock* object_for_row(const Mapper& mapper, const Row& row, std::size_t offset,
+                                      Row* taken);
   void snapshot(InstanceState& st);
   // After expired columns were loaded into the object: their committed values
   // (or all of them) are taken from the members, and nothing is expired.

@@ -30,6 +30,7 @@ namespace relate {
 
 namespace detail {
 struct ResultState;
+struct ResultAccess;
 // Rethrows a conversion error with the column named.
 [[noreturn]] void column_conversion_failed(std::string_view column, const ConversionError& e);
 }  // namespace detail
@@ -69,6 +70,7 @@ class ResultRow {
 
  private:
   friend class Result;
+  friend struct detail::ResultAccess;
   ColumnNames columns_;
   Row values_;
 };
@@ -153,6 +155,7 @@ class Result {
   void close();
 
  private:
+  friend struct detail::ResultAccess;
   // The next row into `row`, reusing its storage (iteration); false at the end.
   bool next_into(ResultRow& row);
 

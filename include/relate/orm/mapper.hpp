@@ -39,6 +39,8 @@ class ColumnAttribute {
   virtual Value get(const void* object) const = 0;
   /// Throws ConversionError (naming the column) when the value does not fit.
   virtual void set(void* object, const Value& value) const = 0;
+  /// set() from a value the caller no longer needs: text may be moved out of it.
+  virtual void set_taking(void* object, Value& value) const { set(object, value); }
   /// Whether the member currently holds `value` (cheaper than get() + compare).
   virtual bool holds(const void* object, const Value& value) const { return get(object) == value; }
   /// The same against a packed committed value (change detection).
@@ -130,6 +132,23 @@ class MemberColumn final : public ColumnAttribute {
     } catch (const ConversionError& e) {
       throw ConversionError(std::string(type_name<T>()) + "." + column_name() + ": " + e.what());
     }
+  }
+  void set_taking(void* object, Value& value) const override {
+    if constexpr (std::same_as<M, std::string>) {
+      if (detail::take_text(value, static_cast<T*>(object)->*member_)) return;
+    } else if constexpr (std::same_as<M, std::optional<std::string>>) {
+      auto& member = static_cast<T*>(object)->*member_;
+      if (value.is_null()) {
+        member.reset();
+        return;
+      }
+      if (value.kind() == ValueKind::text) {
+        if (!member) member.emplace();
+        detail::take_text(value, *member);
+        return;
+      }
+    }
+    set(object, value);
   }
   bool holds(const void* object, const Value& value) const override {
     return member_holds(static_cast<const T*>(object)->*member_, value);
