@@ -40,23 +40,112 @@ std::size_t hash_value(const Value& v) noexcept {
 
 // ---- the identity map ----------------------------------------------------------
 
+namespace {
+// Slot index from a hash: Fibonacci hashing spreads keys whose hashes differ in
+// a few bits only (consecutive integer keys).
+std::size_t slot_of(std::size_t hash, std::size_t capacity) noexcept {
+  return static_cast<std::size_t>((static_cast<std::uint64_t>(hash) * 0x9E3779B97F4A7C15ull) >>
+                                  32) &
+         (capacity - 1);
+}
+}  // namespace
+
+void IdentityMap::clear() noexcept {
+  slots_.reset();
+  capacity_ = size_ = erased_ = 0;
+}
+
+std::size_t IdentityMap::probe(const Mapper* mapper, const std::vector<Value>& key,
+                               std::size_t hash, bool& found) const noexcept {
+  found = false;
+  std::size_t free = capacity_;
+  for (std::size_t i = slot_of(hash, capacity_);; i = (i + 1) & (capacity_ - 1)) {
+    const Slot& s = slots_[i];
+    if (s.first.mapper == nullptr) return free != capacity_ ? free : i;  // empty: not there
+    if (s.first.mapper == erased()) {
+      if (free == capacity_) free = i;
+      continue;
+    }
+    if (s.first.hash == hash && s.first.mapper == mapper && s.second->identity() == key) {
+      found = true;
+      return i;
+    }
+  }
+}
+
+IdentityMap::iterator IdentityMap::find(const Mapper* mapper, const std::vector<Value>& key,
+                                        std::size_t hash) {
+  if (size_ == 0) return end();
+  bool found = false;
+  const std::size_t i = probe(mapper, key, hash, found);
+  return found ? at(i) : end();
+}
+
+IdentityMap::const_iterator IdentityMap::find(const Mapper* mapper,
+                                              const std::vector<Value>& key) const {
+  if (size_ == 0) return end();
+  bool found = false;
+  const std::size_t i = probe(mapper, key, hash_key(mapper, key), found);
+  return found ? const_iterator(slots_.get() + i, slots_.get() + capacity_) : end();
+}
+
+void IdentityMap::erase(iterator it) noexcept {
+  it->first.mapper = erased();  // not empty: probing goes on past this slot
+  --size_;
+  ++erased_;
+}
+
+std::size_t IdentityMap::erase(const IdentityKey& k) {
+  auto it = find(k);
+  if (it == end()) return 0;
+  erase(it);
+  return 1;
+}
+
+void IdentityMap::grow() {
+  // Room for twice the entries; erased markers are dropped on the way.
+  std::size_t capacity = 16;
+  while (capacity < 2 * (size_ + 1)) capacity *= 2;
+  auto old = std::move(slots_);
+  const std::size_t old_capacity = capacity_;
+  slots_ = std::make_unique<Slot[]>(capacity);
+  capacity_ = capacity;
+  erased_ = 0;
+  for (std::size_t i = 0; i < old_capacity; ++i) {
+    if (!old[i].live()) continue;
+    std::size_t j = slot_of(old[i].first.hash, capacity_);
+    while (slots_[j].first.mapper != nullptr) j = (j + 1) & (capacity_ - 1);
+    slots_[j] = old[i];
+  }
+}
+
 std::pair<IdentityMap::iterator, bool> IdentityMap::insert(InstanceState& st) {
   return insert(st, hash_key(st.mapper(), st.identity()));
 }
 
 std::pair<IdentityMap::iterator, bool> IdentityMap::insert(InstanceState& st, std::size_t hash) {
-  return map_.try_emplace(IdentityRef{st.mapper(), &st.identity(), hash}, &st);
+  // At most 7/8 of the slots used (entries and erased markers), so that
+  // probing always meets an empty slot.
+  if (8 * (size_ + erased_ + 1) > 7 * capacity_) grow();
+  bool found = false;
+  const std::size_t i = probe(st.mapper(), st.identity(), hash, found);
+  if (found) return {at(i), false};
+  Slot& s = slots_[i];
+  if (s.first.mapper != nullptr) --erased_;  // reusing an erased slot
+  s = Slot{Key{st.mapper(), hash}, &st};
+  ++size_;
+  return {at(i), true};
 }
 
 void IdentityMap::assign(InstanceState& st) {
-  const IdentityRef key{st.mapper(), &st.identity(), hash_key(st.mapper(), st.identity())};
-  map_.erase(key);
-  map_.emplace(key, &st);
+  const std::size_t hash = hash_key(st.mapper(), st.identity());
+  if (auto it = find(st.mapper(), st.identity(), hash); it != end()) erase(it);
+  insert(st, hash);
 }
 
 void IdentityMap::remove(InstanceState& st) {
   auto it = find(st.mapper(), st.identity());
-  if (it != map_.end() && it->second == &st) map_.erase(it);
+  if (it != end() && it->second == &st) erase(it);
 }
 
 SessionImpl::SessionImpl(Engine engine, Registry& registry, SessionOptions options)

@@ -4,7 +4,9 @@
 // the public headers.
 
 #include <cstdint>
+#include <iterator>
 #include <map>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -40,59 +42,90 @@ struct IdentityKeyHash {
   std::size_t operator()(const IdentityKey& k) const noexcept { return hash_key(k.mapper, k.key); }
 };
 
-// A key of the identity map that points at the primary-key values instead of
-// holding a copy: for a mapped object they are its own InstanceState::identity_,
-// so every key is stored once, and a lookup needs no copy of the key it looks for.
-// The hash is kept with the key: growing the map re-hashes every entry, and
-// comparing hashes first spares most key comparisons.
-struct IdentityRef {
-  const Mapper* mapper = nullptr;
-  const std::vector<Value>* key = nullptr;
-  std::size_t hash = 0;
-  friend bool operator==(const IdentityRef& a, const IdentityRef& b) noexcept {
-    return a.hash == b.hash && a.mapper == b.mapper && *a.key == *b.key;
-  }
-};
-
-struct IdentityRefHash {
-  std::size_t operator()(const IdentityRef& k) const noexcept { return k.hash; }
-};
-
-// The identity map (spec 6.2). An object is entered under its own identity_,
-// which therefore must not change while it is in the map: take it out first.
+// The identity map (spec 6.2): every persistent object of a Session by mapper
+// and primary key. An open-addressing table of (mapper, hash, object) slots:
+// the key itself is the object's own identity_, so it is stored once, a lookup
+// copies nothing, and there is no node to allocate per object (a node-based
+// map spent most of a large load re-hashing scattered nodes). An object's
+// identity_ must therefore not change while it is in the map: take it out first.
+//
+// Iteration yields the entries with `first` (mapper and hash) and `second`
+// (the object), like a std::unordered_map. Erasing leaves a marker in the slot,
+// so iterators stay valid across erasure of any entry, the current one
+// included; inserting may re-hash and invalidates them, as in std::unordered_map.
 class IdentityMap {
  public:
-  using Map = std::unordered_map<IdentityRef, InstanceState*, IdentityRefHash>;
-  using iterator = Map::iterator;
-  using const_iterator = Map::const_iterator;
+  struct Key {
+    const Mapper* mapper = nullptr;
+    std::size_t hash = 0;
+  };
+  // Empty: no mapper; erased: the erased() marker as its mapper (the object
+  // stays, for a loop that erased the entry it is at).
+  struct Slot {
+    Key first;
+    InstanceState* second = nullptr;
+    bool live() const noexcept { return first.mapper != nullptr && first.mapper != erased(); }
+  };
+  static const Mapper* erased() noexcept {
+    static const char marker = 0;
+    return reinterpret_cast<const Mapper*>(&marker);
+  }
 
-  iterator begin() noexcept { return map_.begin(); }
-  iterator end() noexcept { return map_.end(); }
-  const_iterator begin() const noexcept { return map_.begin(); }
-  const_iterator end() const noexcept { return map_.end(); }
-  std::size_t size() const noexcept { return map_.size(); }
-  bool empty() const noexcept { return map_.empty(); }
-  void clear() noexcept { map_.clear(); }
+  template <class S>
+  class Iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = Slot;
+    using difference_type = std::ptrdiff_t;
+    using pointer = S*;
+    using reference = S&;
+    Iterator() = default;
+    Iterator(S* at, S* end) : at_(at), end_(end) { skip(); }
+    S& operator*() const { return *at_; }
+    S* operator->() const { return at_; }
+    Iterator& operator++() {
+      ++at_;
+      skip();
+      return *this;
+    }
+    friend bool operator==(const Iterator& a, const Iterator& b) { return a.at_ == b.at_; }
 
+   private:
+    void skip() {
+      while (at_ != end_ && !at_->live()) ++at_;
+    }
+    S* at_ = nullptr;
+    S* end_ = nullptr;
+  };
+  using iterator = Iterator<Slot>;
+  using const_iterator = Iterator<const Slot>;
+
+  IdentityMap() = default;
+  IdentityMap(const IdentityMap&) = delete;
+  IdentityMap& operator=(const IdentityMap&) = delete;
+
+  iterator begin() noexcept { return {slots_.get(), slots_.get() + capacity_}; }
+  iterator end() noexcept { return {slots_.get() + capacity_, slots_.get() + capacity_}; }
+  const_iterator begin() const noexcept { return {slots_.get(), slots_.get() + capacity_}; }
+  const_iterator end() const noexcept {
+    return {slots_.get() + capacity_, slots_.get() + capacity_};
+  }
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  void clear() noexcept;
+
+  // With the key's hash_key() when it is known already.
+  iterator find(const Mapper* mapper, const std::vector<Value>& key, std::size_t hash);
   iterator find(const Mapper* mapper, const std::vector<Value>& key) {
-    return map_.find(IdentityRef{mapper, &key, hash_key(mapper, key)});
+    return find(mapper, key, hash_key(mapper, key));
   }
-  const_iterator find(const Mapper* mapper, const std::vector<Value>& key) const {
-    return map_.find(IdentityRef{mapper, &key, hash_key(mapper, key)});
-  }
-  // With the key's hash_key() already known.
-  iterator find(const Mapper* mapper, const std::vector<Value>& key, std::size_t hash) {
-    return map_.find(IdentityRef{mapper, &key, hash});
-  }
+  const_iterator find(const Mapper* mapper, const std::vector<Value>& key) const;
   iterator find(const IdentityKey& k) { return find(k.mapper, k.key); }
-  void erase(iterator it) { map_.erase(it); }
-  std::size_t erase(const IdentityKey& k) {
-    return map_.erase(IdentityRef{k.mapper, &k.key, hash_key(k.mapper, k.key)});
-  }
+  void erase(iterator it) noexcept;
+  std::size_t erase(const IdentityKey& k);
   // Enters `st` under its identity_; if another object has that identity,
   // nothing changes and the iterator names that one.
   std::pair<iterator, bool> insert(InstanceState& st);
-  // The same with the identity's hash_key() already known.
   std::pair<iterator, bool> insert(InstanceState& st, std::size_t hash);
   // Enters `st` under its identity_, in place of any object there.
   void assign(InstanceState& st);
@@ -100,7 +133,16 @@ class IdentityMap {
   void remove(InstanceState& st);
 
  private:
-  Map map_;
+  // The slot of the entry, or of where it would go (the first erased or empty one).
+  std::size_t probe(const Mapper* mapper, const std::vector<Value>& key, std::size_t hash,
+                    bool& found) const noexcept;
+  void grow();
+  iterator at(std::size_t i) noexcept { return {slots_.get() + i, slots_.get() + capacity_}; }
+
+  std::unique_ptr<Slot[]> slots_;
+  std::size_t capacity_ = 0;  // a power of two
+  std::size_t size_ = 0;
+  std::size_t erased_ = 0;  // slots with the erased marker
 };
 
 // Rows of a bulk delete with cascades that have no object in the Session: they
