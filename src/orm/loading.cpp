@@ -50,8 +50,9 @@ detail::ObjectBlock* SessionImpl::object_for_row(const Mapper& mapper, const Row
     key.push_back(row[offset + i]);
   }
   const std::size_t hash = hash_key(&mapper, key);
-  if (auto found = identity_map_.find(&mapper, key, hash); found != identity_map_.end()) {
-    InstanceState* st = found->second;
+  const IdentityMap::Place place = identity_map_.locate(&mapper, key, hash);
+  if (place.found) {
+    InstanceState* st = identity_map_.object_at(place);
     // Loaded attributes are never overwritten by a query; expired ones are filled.
     if (st->expired_count_ != 0) {
       void* obj = st->block_->object();
@@ -73,9 +74,9 @@ detail::ObjectBlock* SessionImpl::object_for_row(const Mapper& mapper, const Row
   for (std::size_t i = 0; i < cols.size(); ++i) set(*cols[i], obj, offset + i);
   st.mapper_ = &mapper;
   attach(st);
-  // Not in the map (looked up above): entered without a second lookup.
+  // Not in the map (located above): entered without a second lookup.
   st.identity_ = std::move(key);
-  identity_map_.insert(st, hash);
+  identity_map_.insert_at(place, st, hash);
   st.has_identity_ = true;
   snapshot(st);
   block->retain();

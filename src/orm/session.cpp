@@ -41,13 +41,25 @@ std::size_t hash_value(const Value& v) noexcept {
 // ---- the identity map ----------------------------------------------------------
 
 namespace {
-// Slot index from a hash: Fibonacci hashing spreads keys whose hashes differ in
-// a few bits only (consecutive integer keys).
-std::size_t slot_of(std::size_t hash, std::size_t capacity) noexcept {
-  return static_cast<std::size_t>((static_cast<std::uint64_t>(hash) * 0x9E3779B97F4A7C15ull) >>
-                                  32) &
-         (capacity - 1);
-}
+// The slots a hash visits (as CPython's dict does): first its own low bits, so
+// that consecutive integer keys, the common case, sit in consecutive slots and a
+// large load walks the table in order; then jumps that bring in the high bits,
+// so that keys sharing their low bits (multiples of 1024, say) part quickly.
+class ProbeSequence {
+ public:
+  ProbeSequence(std::size_t hash, std::size_t capacity) noexcept
+      : mask_(capacity - 1), at_(hash & mask_), perturb_(hash) {}
+  std::size_t slot() const noexcept { return at_; }
+  void next() noexcept {
+    at_ = (5 * at_ + 1 + perturb_) & mask_;
+    perturb_ >>= 5;
+  }
+
+ private:
+  std::size_t mask_;
+  std::size_t at_;
+  std::size_t perturb_;
+};
 }  // namespace
 
 void IdentityMap::clear() noexcept {
@@ -58,15 +70,17 @@ void IdentityMap::clear() noexcept {
 std::size_t IdentityMap::probe(const Mapper* mapper, const std::vector<Value>& key,
                                std::size_t hash, bool& found) const noexcept {
   found = false;
+  hash = slot_hash(hash);
   std::size_t free = capacity_;
-  for (std::size_t i = slot_of(hash, capacity_);; i = (i + 1) & (capacity_ - 1)) {
+  for (ProbeSequence p(hash, capacity_);; p.next()) {
+    const std::size_t i = p.slot();
     const Slot& s = slots_[i];
-    if (s.first.mapper == nullptr) return free != capacity_ ? free : i;  // empty: not there
-    if (s.first.mapper == erased()) {
+    if (s.second == nullptr) return free != capacity_ ? free : i;  // empty: not there
+    if (s.erased()) {
       if (free == capacity_) free = i;
       continue;
     }
-    if (s.first.hash == hash && s.first.mapper == mapper && s.second->identity() == key) {
+    if (s.first.hash == hash && s.second->mapper() == mapper && s.second->identity() == key) {
       found = true;
       return i;
     }
@@ -90,7 +104,7 @@ IdentityMap::const_iterator IdentityMap::find(const Mapper* mapper,
 }
 
 void IdentityMap::erase(iterator it) noexcept {
-  it->first.mapper = erased();  // not empty: probing goes on past this slot
+  it->first.hash |= erased_bit;  // not empty: probing goes on past this slot
   --size_;
   ++erased_;
 }
@@ -103,9 +117,9 @@ std::size_t IdentityMap::erase(const IdentityKey& k) {
 }
 
 void IdentityMap::grow() {
-  // Room for twice the entries; erased markers are dropped on the way.
+  // At most 3/8 full afterwards; erased markers are dropped on the way.
   std::size_t capacity = 16;
-  while (capacity < 2 * (size_ + 1)) capacity *= 2;
+  while (3 * capacity < 8 * (size_ + 1)) capacity *= 2;
   auto old = std::move(slots_);
   const std::size_t old_capacity = capacity_;
   slots_ = std::make_unique<Slot[]>(capacity);
@@ -113,9 +127,9 @@ void IdentityMap::grow() {
   erased_ = 0;
   for (std::size_t i = 0; i < old_capacity; ++i) {
     if (!old[i].live()) continue;
-    std::size_t j = slot_of(old[i].first.hash, capacity_);
-    while (slots_[j].first.mapper != nullptr) j = (j + 1) & (capacity_ - 1);
-    slots_[j] = old[i];
+    ProbeSequence p(old[i].first.hash, capacity_);
+    while (slots_[p.slot()].second != nullptr) p.next();
+    slots_[p.slot()] = old[i];
   }
 }
 
@@ -124,17 +138,35 @@ std::pair<IdentityMap::iterator, bool> IdentityMap::insert(InstanceState& st) {
 }
 
 std::pair<IdentityMap::iterator, bool> IdentityMap::insert(InstanceState& st, std::size_t hash) {
-  // At most 7/8 of the slots used (entries and erased markers), so that
-  // probing always meets an empty slot.
-  if (8 * (size_ + erased_ + 1) > 7 * capacity_) grow();
+  if (full()) grow();
   bool found = false;
   const std::size_t i = probe(st.mapper(), st.identity(), hash, found);
   if (found) return {at(i), false};
-  Slot& s = slots_[i];
-  if (s.first.mapper != nullptr) --erased_;  // reusing an erased slot
-  s = Slot{Key{st.mapper(), hash}, &st};
-  ++size_;
+  place(i, st, hash);
   return {at(i), true};
+}
+
+void IdentityMap::place(std::size_t i, InstanceState& st, std::size_t hash) noexcept {
+  Slot& s = slots_[i];
+  if (s.second != nullptr) --erased_;  // reusing an erased slot
+  s = Slot{Key{slot_hash(hash)}, &st};
+  ++size_;
+}
+
+IdentityMap::Place IdentityMap::locate(const Mapper* mapper, const std::vector<Value>& key,
+                                       std::size_t hash) const {
+  if (capacity_ == 0) return {};
+  Place p;
+  p.slot = probe(mapper, key, hash, p.found);
+  return p;
+}
+
+void IdentityMap::insert_at(Place p, InstanceState& st, std::size_t hash) {
+  if (full()) {  // the located slot is gone with the old table
+    insert(st, hash);
+    return;
+  }
+  place(p.slot, st, hash);
 }
 
 void IdentityMap::assign(InstanceState& st) {
@@ -623,7 +655,7 @@ InstanceState* SessionImpl::find_identity(const Mapper& mapper,
 std::vector<InstanceState*> SessionImpl::states_of(const Mapper& mapper) const {
   std::vector<InstanceState*> out;
   for (const auto& [k, st] : identity_map_)
-    if (k.mapper == &mapper) out.push_back(st);
+    if (st->mapper_ == &mapper) out.push_back(st);
   return out;
 }
 

@@ -43,33 +43,32 @@ struct IdentityKeyHash {
 };
 
 // The identity map (spec 6.2): every persistent object of a Session by mapper
-// and primary key. An open-addressing table of (mapper, hash, object) slots:
-// the key itself is the object's own identity_, so it is stored once, a lookup
-// copies nothing, and there is no node to allocate per object (a node-based
-// map spent most of a large load re-hashing scattered nodes). An object's
-// identity_ must therefore not change while it is in the map: take it out first.
+// and primary key. An open-addressing table of (hash, object) slots: the key
+// itself is the object's own mapper and identity_, so it is stored once, a
+// lookup copies nothing, and there is no node to allocate per object (a
+// node-based map spent much of a large load re-hashing scattered nodes). An
+// object's identity_ must therefore not change while it is in the map: take it
+// out first.
 //
-// Iteration yields the entries with `first` (mapper and hash) and `second`
-// (the object), like a std::unordered_map. Erasing leaves a marker in the slot,
-// so iterators stay valid across erasure of any entry, the current one
-// included; inserting may re-hash and invalidates them, as in std::unordered_map.
+// Iteration yields the entries with `second` (the object), like a
+// std::unordered_map. Erasing marks the slot, keeping the object pointer, so
+// iterators stay valid across erasure of any entry, the current one included;
+// inserting may re-hash and invalidates them, as in std::unordered_map.
 class IdentityMap {
  public:
   struct Key {
-    const Mapper* mapper = nullptr;
-    std::size_t hash = 0;
+    std::size_t hash = 0;  // the top bit marks an erased slot
   };
-  // Empty: no mapper; erased: the erased() marker as its mapper (the object
-  // stays, for a loop that erased the entry it is at).
+  // Empty: no object.
   struct Slot {
     Key first;
     InstanceState* second = nullptr;
-    bool live() const noexcept { return first.mapper != nullptr && first.mapper != erased(); }
+    bool live() const noexcept { return second != nullptr && (first.hash & erased_bit) == 0; }
+    bool erased() const noexcept { return second != nullptr && (first.hash & erased_bit) != 0; }
   };
-  static const Mapper* erased() noexcept {
-    static const char marker = 0;
-    return reinterpret_cast<const Mapper*>(&marker);
-  }
+  static constexpr std::size_t erased_bit = ~(~std::size_t{0} >> 1);
+  // Hashes as slots keep them: the top bit is the erased mark.
+  static std::size_t slot_hash(std::size_t hash) noexcept { return hash & ~erased_bit; }
 
   template <class S>
   class Iterator {
@@ -127,6 +126,17 @@ class IdentityMap {
   // nothing changes and the iterator names that one.
   std::pair<iterator, bool> insert(InstanceState& st);
   std::pair<iterator, bool> insert(InstanceState& st, std::size_t hash);
+
+  // One probe for "find, or else make and enter" (loading a row): where the
+  // identity is or would go. Nothing else may enter the map before insert_at().
+  struct Place {
+    std::size_t slot = 0;
+    bool found = false;
+  };
+  Place locate(const Mapper* mapper, const std::vector<Value>& key, std::size_t hash) const;
+  InstanceState* object_at(Place p) const noexcept { return slots_[p.slot].second; }
+  // Enters `st` (whose identity_ and hash are the ones located) at `p`.
+  void insert_at(Place p, InstanceState& st, std::size_t hash);
   // Enters `st` under its identity_, in place of any object there.
   void assign(InstanceState& st);
   // Takes `st` out if it is the object entered under its identity_.
@@ -136,7 +146,11 @@ class IdentityMap {
   // The slot of the entry, or of where it would go (the first erased or empty one).
   std::size_t probe(const Mapper* mapper, const std::vector<Value>& key, std::size_t hash,
                     bool& found) const noexcept;
+  // Whether one more entry needs a larger (or cleaner) table: at most 3/4 of
+  // the slots in use, entries and erased markers, keeps linear probing short.
+  bool full() const noexcept { return 4 * (size_ + erased_ + 1) > 3 * capacity_; }
   void grow();
+  void place(std::size_t i, InstanceState& st, std::size_t hash) noexcept;
   iterator at(std::size_t i) noexcept { return {slots_.get() + i, slots_.get() + capacity_}; }
 
   std::unique_ptr<Slot[]> slots_;
