@@ -24,6 +24,14 @@ namespace {
 }
 }  // namespace
 
+bool detail::take_text(Value& v, std::string& out) noexcept {
+  auto* p = std::get_if<std::string>(&v.v_);
+  if (p == nullptr) return false;
+  out = std::move(*p);
+  p->clear();
+  return true;
+}
+
 std::int64_t Value::as_integer() const {
   if (auto* p = std::get_if<std::int64_t>(&v_)) return *p;
   if (auto* b = std::get_if<bool>(&v_)) return *b ? 1 : 0;

@@ -1,5 +1,6 @@
 #include "relate/engine/connection.hpp"
 
+#include "engine/connection_access.hpp"
 #include "engine/state.hpp"
 
 namespace relate {
@@ -142,15 +143,21 @@ DriverConnection& Connection::driver() { return state().driver(); }
 void Connection::close() { state_.reset(); }
 bool Connection::in_transaction() const { return state_ && state_->in_transaction(); }
 
-Result Connection::run(const std::string& sql, std::vector<Value> values) {
+Result Connection::run(const std::string& sql, std::vector<Value> values, bool buffered) {
   auto& s = state();
   if (const Echo* e = s.echo()) e->statement(sql, values);
   auto result = std::make_shared<detail::ResultState>();
-  result->cursor = s.driver().execute(sql, values);
+  result->cursor =
+      buffered ? s.driver().execute_buffered(sql, values) : s.driver().execute(sql, values);
   result->columns = result->cursor->columns();
   result->hold = state_;
   result->settle();
   return Result(std::move(result));
+}
+
+Result detail::ConnectionAccess::execute_buffered(Connection& c,
+                                                  const CompiledStatement& statement) {
+  return c.run(statement.sql, statement.bind(Params{}), true);
 }
 
 Result Connection::execute(const CompiledStatement& statement, const Params& params) {

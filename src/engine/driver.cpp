@@ -90,6 +90,12 @@ std::unique_ptr<DriverCursor> DriverConnection::execute(const std::string& sql,
   return run(sql, params);
 }
 
+std::unique_ptr<DriverCursor> DriverConnection::execute_buffered(const std::string& sql,
+                                                                 std::span<const Value> params) {
+  finish_cursor();
+  return run_buffered(sql, params);
+}
+
 BatchOutcome DriverConnection::execute_many(const std::string& sql,
                                             std::span<const std::vector<Value>> sets) {
   finish_cursor();

@@ -192,7 +192,9 @@ class PgConnection;
 
 class PgCursor final : public DriverCursor {
  public:
-  PgCursor(PgConnection& conn, std::string sql) : conn_(conn), sql_(std::move(sql)) {}
+  // A buffered cursor reads every row in one result (no single-row mode).
+  PgCursor(PgConnection& conn, std::string sql, bool buffered)
+      : conn_(conn), sql_(std::move(sql)), buffered_(buffered) {}
   ~PgCursor() override;
 
   // Reads the first result: columns, or the outcome of a statement without rows.
@@ -209,7 +211,11 @@ class PgCursor final : public DriverCursor {
 
   PgConnection& conn_;
   std::string sql_;
+  // Single-row mode: the row read ahead by start(). Buffered: every row, and
+  // the next one to hand out.
   Result pending_;
+  bool buffered_ = false;
+  int next_tuple_ = 0;
   std::vector<ColumnKind> kinds_;
 };
 
@@ -290,6 +296,17 @@ class PgConnection final : public DriverConnection {
  protected:
   std::unique_ptr<DriverCursor> run(const std::string& sql,
                                     std::span<const Value> params) override {
+    return send(sql, params, false);
+  }
+  // Every row comes in one PGresult: a PGresult per row (single-row mode) costs
+  // more than converting the row.
+  std::unique_ptr<DriverCursor> run_buffered(const std::string& sql,
+                                             std::span<const Value> params) override {
+    return send(sql, params, true);
+  }
+
+  std::unique_ptr<DriverCursor> send(const std::string& sql, std::span<const Value> params,
+                                     bool buffered) {
     Encoded enc(params);
     for (bool retried = false;; retried = true) {
       bool fresh = false;
@@ -297,8 +314,8 @@ class PgConnection final : public DriverConnection {
       if (PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(params.size()),
                               enc.values.data(), enc.lengths.data(), enc.formats.data(), 0) == 0)
         fail(nullptr, sql);
-      PQsetSingleRowMode(conn_);
-      auto cursor = std::make_unique<PgCursor>(*this, sql);
+      if (!buffered) PQsetSingleRowMode(conn_);
+      auto cursor = std::make_unique<PgCursor>(*this, sql, buffered);
       try {
         cursor->start();
         return cursor;
@@ -533,6 +550,13 @@ void PgCursor::start() {
       return;
     case PGRES_TUPLES_OK:
       describe(r.r);
+      if (buffered_ && PQntuples(r.r) > 0) {
+        // The rows stay in the result; the connection is done with the statement.
+        finish(r.r);
+        pending_ = std::move(r);
+        attach(&conn_);
+        return;
+      }
       finish(r.r);
       return;
     case PGRES_COMMAND_OK:
@@ -542,6 +566,18 @@ void PgCursor::start() {
 }
 
 bool PgCursor::fetch(Row& row) {
+  if (buffered_) {
+    if (pending_.r == nullptr || next_tuple_ >= PQntuples(pending_.r)) {
+      pending_ = Result();
+      return false;
+    }
+    row.clear();
+    row.reserve(kinds_.size());
+    for (std::size_t c = 0; c < kinds_.size(); ++c)
+      convert_value(pending_.r, next_tuple_, static_cast<int>(c), kinds_[c], row);
+    ++next_tuple_;
+    return true;
+  }
   Result r = pending_.r != nullptr ? std::move(pending_) : conn_.next_result();
   if (r.r == nullptr) conn_.fail(nullptr, sql_);
   switch (r.status()) {
@@ -557,9 +593,10 @@ bool PgCursor::fetch(Row& row) {
 }
 
 void PgCursor::discard() {
+  pending_ = Result();
+  if (buffered_) return;  // the statement already ended
   // Cancelling would be quicker, but it aborts an enclosing transaction and
   // would undo an INSERT ... RETURNING that is still sending rows.
-  pending_ = Result();
   conn_.drain();
 }
 

@@ -84,10 +84,17 @@ std::optional<ResultRow> Result::next() {
   return ResultRow(state_->columns, std::move(row));
 }
 
+bool Result::next_into(ResultRow& row) {
+  if (!state_ || !state_->next(row.values_)) return false;
+  if (row.columns_ != state_->columns) row.columns_ = state_->columns;
+  return true;
+}
+
 Result::iterator::iterator(Result* result) : result_(result), row_(result->next()) {}
 
 Result::iterator& Result::iterator::operator++() {
-  row_ = result_->next();
+  // The row's vector (and its capacity) serves for the next row.
+  if (!row_ || !result_->next_into(*row_)) row_.reset();
   return *this;
 }
 

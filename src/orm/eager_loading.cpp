@@ -4,10 +4,12 @@
 #include "orm/eager_loading.hpp"
 
 #include <algorithm>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "core/node.hpp"
+#include "engine/connection_access.hpp"
 #include "orm/handle_access.hpp"
 
 namespace relate::detail {
@@ -20,23 +22,41 @@ namespace {
 constexpr std::size_t values_per_statement = 30000;
 
 using Key = std::vector<Value>;
+
+// A key as some columns of a result row, so that a row finds its group without
+// building a Key.
+struct RowKey {
+  const Row* row;
+  const std::vector<std::size_t>* columns;
+};
+
 struct KeyHash {
-  std::size_t operator()(const Key& k) const noexcept { return IdentityKeyHash()({nullptr, k}); }
+  using is_transparent = void;
+  std::size_t operator()(const Key& k) const noexcept { return hash_key(nullptr, k); }
+  std::size_t operator()(const RowKey& k) const noexcept {
+    std::size_t h = std::hash<const void*>()(nullptr);
+    for (auto i : *k.columns) h = h * 1000003u ^ hash_value((*k.row)[i]);
+    return h;
+  }
+};
+struct KeyEqual {
+  using is_transparent = void;
+  bool operator()(const Key& a, const Key& b) const noexcept { return a == b; }
+  bool operator()(const RowKey& a, const Key& b) const noexcept {
+    if (a.columns->size() != b.size()) return false;
+    for (std::size_t j = 0; j < b.size(); ++j)
+      if (!((*a.row)[(*a.columns)[j]] == b[j])) return false;
+    return true;
+  }
+  bool operator()(const Key& a, const RowKey& b) const noexcept { return (*this)(b, a); }
 };
 template <class V>
-using KeyMap = std::unordered_map<Key, V, KeyHash>;
+using KeyMap = std::unordered_map<Key, V, KeyHash, KeyEqual>;
 
 Key values_at(const Mapper& m, const void* obj, const std::vector<std::size_t>& columns) {
   Key out;
   out.reserve(columns.size());
   for (auto i : columns) out.push_back(m.columns()[i]->get(obj));
-  return out;
-}
-
-Key row_values(const Row& row, std::size_t offset, const std::vector<std::size_t>& columns) {
-  Key out;
-  out.reserve(columns.size());
-  for (auto i : columns) out.push_back(row[offset + i]);
   return out;
 }
 
@@ -49,18 +69,18 @@ bool has_null(const Key& k) {
 // `cols IN (keys)`: a plain IN for one column; an OR of ANDs for composite
 // keys, which both backends accept (row-value IN is not portable to every
 // SQLite build).
-Expr in_keys(const std::vector<Expr>& cols, const std::vector<Key>& keys) {
+Expr in_keys(const std::vector<Expr>& cols, std::span<const Key* const> keys) {
   if (cols.size() == 1) {
     std::vector<Expr> vs;
     vs.reserve(keys.size());
-    for (const auto& k : keys) vs.emplace_back(k[0]);
+    for (const auto* k : keys) vs.emplace_back((*k)[0]);
     return cols[0].in_(std::move(vs));
   }
   std::vector<Expr> ors;
   ors.reserve(keys.size());
-  for (const auto& k : keys) {
+  for (const auto* k : keys) {
     std::vector<Expr> ands;
-    for (std::size_t i = 0; i < cols.size(); ++i) ands.push_back(cols[i] == Expr(k[i]));
+    for (std::size_t i = 0; i < cols.size(); ++i) ands.push_back(cols[i] == Expr((*k)[i]));
     ors.push_back(and_(std::move(ands)));
   }
   return or_(std::move(ors));
@@ -138,17 +158,18 @@ void collect_held(RelationshipHandle& h, std::vector<Object>& out,
 }
 
 // One IN query per batch of keys; rows go to `each_row`.
-void run_batches(SessionImpl& s, const std::vector<Key>& keys,
-                 const std::function<Select(const std::vector<Key>&)>& make,
-                 const std::function<void(const Row&)>& each_row) {
-  const std::size_t width = keys.empty() ? 1 : std::max<std::size_t>(1, keys.front().size());
+void run_batches(SessionImpl& s, const std::vector<const Key*>& keys,
+                 const std::function<Select(std::span<const Key* const>)>& make,
+                 const std::function<void(Row&)>& each_row) {
+  const std::size_t width = keys.empty() ? 1 : std::max<std::size_t>(1, keys.front()->size());
   const std::size_t batch_size = values_per_statement / width;
   for (std::size_t start = 0; start < keys.size(); start += batch_size) {
     const std::size_t end = std::min(keys.size(), start + batch_size);
-    std::vector<Key> batch(keys.begin() + static_cast<std::ptrdiff_t>(start),
-                           keys.begin() + static_cast<std::ptrdiff_t>(end));
-    Result res = s.connection().execute(s.compile(make(batch)));
-    for (const auto& row : res) each_row(row.values());
+    Result res = ConnectionAccess::execute_buffered(
+        s.connection(),
+        s.compile(make(std::span<const Key* const>(keys.data() + start, end - start))));
+    ResultRow row;
+    while (ResultAccess::next(res, row)) each_row(ResultAccess::values(row));
   }
 }
 
@@ -159,15 +180,24 @@ Object adopt(ObjectBlock* b) {
 }
 
 // Selectin for one relationship over `owners`; returns every object the
-// members now hold (the owners of the next level).
+// members now hold (the owners of the next level) if `want_level`.
 std::vector<Object> selectin(SessionImpl& s, const Relationship& r,
-                             const std::vector<Object>& owners) {
+                             const std::vector<Object>& owners, bool want_level) {
   std::vector<Object> level;
   std::unordered_set<ObjectBlock*> seen;
+  auto held = [&](RelationshipHandle& h) {
+    if (want_level) collect_held(h, level, seen);
+  };
   const Mapper& target = r.target();
-  // Owners whose member is unloaded, by the key that finds their rows.
-  KeyMap<std::vector<ObjectBlock*>> waiting;
-  std::vector<Key> keys;
+  // Owners whose member is unloaded, grouped by the key that finds their rows;
+  // a group also collects the objects its rows make.
+  struct Group {
+    std::vector<ObjectBlock*> owners;
+    std::vector<Object> items;
+  };
+  KeyMap<std::size_t> group_of;
+  std::vector<Group> groups;
+  std::vector<const Key*> keys;  // in group order; point into group_of
   std::vector<std::size_t> owner_cols;
   switch (r.direction()) {
     case Direction::one_to_many: owner_cols = parent_columns(r); break;
@@ -181,7 +211,7 @@ std::vector<Object> selectin(SessionImpl& s, const Relationship& r,
   for (const auto& o : owners) {
     RelationshipHandle& h = r.handle(o.block());
     if (h.is_loaded()) {
-      collect_held(h, level, seen);
+      held(h);
       continue;
     }
     Key k = values_at(r.owner(), o.block()->object(), owner_cols);
@@ -192,63 +222,60 @@ std::vector<Object> selectin(SessionImpl& s, const Relationship& r,
     if (by_identity) {
       if (auto* st = s.find_identity(target, k)) {
         populate(s, h, {Object(st->block())});
-        collect_held(h, level, seen);
+        held(h);
         continue;
       }
     }
-    auto [it, fresh] = waiting.try_emplace(std::move(k));
-    if (fresh) keys.push_back(it->first);
-    it->second.push_back(o.block());
+    auto [it, fresh] = group_of.try_emplace(std::move(k), groups.size());
+    if (fresh) {
+      keys.push_back(&it->first);
+      groups.emplace_back();
+    }
+    groups[it->second].owners.push_back(o.block());
   }
   if (keys.empty()) return level;
 
-  KeyMap<std::vector<Object>> found;
   const ColumnSource tcols = columns_of(target);
   const std::vector<Expr> order = relationship_order(r, tcols);
-  std::function<Select(const std::vector<Key>&)> make;
-  std::function<void(const Row&)> each_row;
+  std::function<Select(std::span<const Key* const>)> make;
+  // Where the owner's key is in a row of the target.
+  std::vector<std::size_t> key_at;
   if (r.direction() == Direction::many_to_many) {
     // The owner's key comes from the association table, after the target's columns.
     std::vector<Expr> sec_cols;
     for (const auto& [i, c] : r.secondary_owner()) sec_cols.emplace_back(*c);
     const std::size_t n = target.columns().size();
-    make = [&, sec_cols](const std::vector<Key>& batch) {
+    make = [&, sec_cols](std::span<const Key* const> batch) {
       Select q = s.select_columns(target)
                      .columns(sec_cols)
                      .join(From(*r.secondary()), secondary_to_target(r, secondary_columns(), tcols))
                      .where(in_keys(sec_cols, batch));
       return order.empty() ? q : q.order_by(order);
     };
-    std::vector<std::size_t> key_at;
     for (std::size_t i = 0; i < sec_cols.size(); ++i) key_at.push_back(n + i);
-    each_row = [&, key_at](const Row& row) {
-      if (auto* b = s.instance_from_row(target, row, 0))
-        found[row_values(row, 0, key_at)].push_back(adopt(b));
-    };
   } else {
-    const std::vector<std::size_t> target_cols =
-        r.direction() == Direction::one_to_many ? child_columns(r) : parent_columns(r);
+    key_at = r.direction() == Direction::one_to_many ? child_columns(r) : parent_columns(r);
     std::vector<Expr> cols;
-    for (auto i : target_cols) cols.push_back(tcols(i));
-    make = [&, cols](const std::vector<Key>& batch) {
+    for (auto i : key_at) cols.push_back(tcols(i));
+    make = [&, cols](std::span<const Key* const> batch) {
       Select q = s.select_columns(target).where(in_keys(cols, batch));
       return order.empty() ? q : q.order_by(order);
     };
-    each_row = [&, target_cols](const Row& row) {
-      if (auto* b = s.instance_from_row(target, row, 0))
-        found[row_values(row, 0, target_cols)].push_back(adopt(b));
-    };
   }
-  run_batches(s, keys, make, each_row);
-  static const std::vector<Object> none;
-  for (const auto& k : keys) {
-    auto f = found.find(k);
-    const auto& items = f == found.end() ? none : f->second;
-    for (auto* owner : waiting[k]) {
+  run_batches(s, keys, make, [&](Row& row) {
+    // The group first: making the object may move the row's strings.
+    auto g = group_of.find(RowKey{&row, &key_at});
+    if (auto* b = s.instance_from_taken_row(target, row, 0)) {
+      Object o = adopt(b);
+      if (g != group_of.end()) groups[g->second].items.push_back(std::move(o));
+    }
+  });
+  for (auto& g : groups) {
+    for (auto* owner : g.owners) {
       RelationshipHandle& h = r.handle(owner);
       if (h.is_loaded()) continue;  // the same object twice among the owners
-      populate(s, h, items);
-      collect_held(h, level, seen);
+      populate(s, h, g.items);
+      held(h);
     }
   }
   return level;
@@ -443,20 +470,31 @@ void populate(SessionImpl& s, RelationshipHandle& h, const std::vector<Object>& 
   auto& pending_removed = HandleAccess::pending_removed(c);
   auto& pending_added = HandleAccess::pending_added(c);
   while (c.raw_size() > 0) c.raw_erase(c.raw_size() - 1);
+  c.raw_reserve(items.size() + pending_added.size());
   // A child whose many-to-one was changed in memory to another parent (or to
   // none) has left this collection, though the database does not know yet:
   // collections loaded in order to change them do not autoflush (DESIGN 4.5).
+  // Each child's reverse many-to-one is this owner: an unloaded one is set now
+  // so that moving the child later lets go of this collection without a query.
   const Relationship* rev = r.reverse();
-  auto moved_away = [&](ObjectBlock* b) {
-    if (rev == nullptr || rev->is_collection()) return false;
-    RelationshipHandle& back = rev->handle(b);
-    auto& sc = HandleAccess::scalar(back);
-    return back.is_loaded() && HandleAccess::changed(sc) && sc.raw_get() != owner;
+  const Relationship* back_ref = rev != nullptr && !rev->is_collection() ? rev : nullptr;
+  auto insert = [&](ObjectBlock* b, RelationshipHandle* back) {
+    c.raw_insert(c.raw_size(), b);
+    if (back == nullptr || back->is_loaded()) return;
+    auto& sc = HandleAccess::scalar(*back);
+    sc.raw_set(owner);
+    HandleAccess::committed(sc) = Object(owner);
+    HandleAccess::set_loaded(*back, true);
   };
   for (const auto& o : items) {
-    bool removed = moved_away(o.block());
+    RelationshipHandle* back = back_ref ? &back_ref->handle(o.block()) : nullptr;
+    bool removed = false;
+    if (back != nullptr && back->is_loaded()) {
+      auto& sc = HandleAccess::scalar(*back);
+      removed = HandleAccess::changed(sc) && sc.raw_get() != owner;
+    }
     for (const auto& p : pending_removed) removed = removed || p.block() == o.block();
-    if (!removed) c.raw_insert(c.raw_size(), o.block());
+    if (!removed) insert(o.block(), back);
   }
   // A removal is history only while the database still has the member: once a
   // flush wrote it from the other side, the rows read here already lack it.
@@ -466,21 +504,9 @@ void populate(SessionImpl& s, RelationshipHandle& h, const std::vector<Object>& 
       HandleAccess::removed(c).push_back(o);
   for (const auto& o : pending_added)
     if (c.find(o.block()) < 0) {
-      c.raw_insert(c.raw_size(), o.block());
+      insert(o.block(), back_ref ? &back_ref->handle(o.block()) : nullptr);
       HandleAccess::added(c).push_back(o);
     }
-  // Each loaded child's reverse many-to-one is this owner: set it now so that
-  // moving the child later lets go of this collection without a query.
-  if (rev != nullptr && !rev->is_collection()) {
-    for (std::size_t i = 0; i < c.raw_size(); ++i) {
-      RelationshipHandle& back = rev->handle(c.raw_at(i));
-      if (back.is_loaded()) continue;
-      auto& sc = HandleAccess::scalar(back);
-      sc.raw_set(owner);
-      HandleAccess::committed(sc) = Object(owner);
-      HandleAccess::set_loaded(back, true);
-    }
-  }
   const bool had_pending = !pending_added.empty() || !pending_removed.empty();
   pending_added.clear();
   pending_removed.clear();
@@ -501,17 +527,20 @@ void load_below(SessionImpl& s, const LoadNode& node, const std::vector<Object>&
   for (const auto& c : node.children) {
     const Relationship& r = *c.relationship;
     std::vector<Object> level;
+    // What the members hold is only needed when something loads below them.
+    const bool want_level = !c.children.empty();
     if (eager(c.strategy)) {
       // A joined load below a selectin one is loaded with selectin too.
-      level = selectin(s, r, owners);
+      level = selectin(s, r, owners, want_level);
     } else {
       std::unordered_set<ObjectBlock*> seen;
       for (const auto& o : owners) {
         RelationshipHandle& h = r.handle(o.block());
-        if (h.is_loaded())
-          collect_held(h, level, seen);
-        else if (c.from_option)
+        if (h.is_loaded()) {
+          if (want_level) collect_held(h, level, seen);
+        } else if (c.from_option) {
           set_strategy(h, c.strategy);
+        }
       }
     }
     load_below(s, c, level);
@@ -553,11 +582,13 @@ std::vector<ObjectBlock*> load_entities(SessionImpl& s, const Mapper& m, const E
   std::vector<ObjectBlock*> out;
   std::unordered_set<ObjectBlock*> seen;
   try {
-    Result res = s.connection().execute(s.compile(q));
+    Result res = ConnectionAccess::execute_buffered(s.connection(), s.compile(q));
     std::vector<ObjectBlock*> current(loads.size(), nullptr);
-    for (const auto& rv : res) {
-      const Row& row = rv.values();
-      ObjectBlock* b = s.instance_from_row(m, row, 0);
+    ResultRow rv;
+    while (ResultAccess::next(res, rv)) {
+      // Each object takes its own columns of the row.
+      Row& row = ResultAccess::values(rv);
+      ObjectBlock* b = s.instance_from_taken_row(m, row, 0);
       if (b == nullptr) continue;
       if (seen.insert(b).second) {
         out.push_back(b);
@@ -576,7 +607,7 @@ std::vector<ObjectBlock*> load_entities(SessionImpl& s, const Mapper& m, const E
           it->second.fill = !r.handle(owner).is_loaded();
           jl.owner_order.push_back(owner);
         }
-        ObjectBlock* child = s.instance_from_row(r.target(), row, jl.offset);
+        ObjectBlock* child = s.instance_from_taken_row(r.target(), row, jl.offset);
         if (child == nullptr) continue;
         Object keep = adopt(child);
         current[j] = child;  // kept alive by the lists below

@@ -1,6 +1,7 @@
 // Rows into objects through the identity map (spec 6.2), and the SELECTs that
 // load one object's columns.
 
+#include "engine/connection_access.hpp"
 #include "orm/dynamic_access.hpp"
 #include "orm/eager_loading.hpp"
 #include "orm/handle_access.hpp"
@@ -24,24 +25,40 @@ Expr SessionImpl::primary_key_condition(const Mapper& mapper, const std::vector<
 
 detail::ObjectBlock* SessionImpl::instance_from_row(const Mapper& mapper, const Row& row,
                                                     std::size_t offset) {
+  return object_for_row(mapper, row, offset, nullptr);
+}
+
+detail::ObjectBlock* SessionImpl::instance_from_taken_row(const Mapper& mapper, Row& row,
+                                                          std::size_t offset) {
+  return object_for_row(mapper, row, offset, &row);
+}
+
+detail::ObjectBlock* SessionImpl::object_for_row(const Mapper& mapper, const Row& row,
+                                                 std::size_t offset, Row* taken) {
   const auto& cols = mapper.columns();
+  // A member takes its value from a row the caller is done with (strings move).
+  auto set = [&](const ColumnAttribute& c, void* obj, std::size_t at) {
+    if (taken != nullptr)
+      c.set_taking(obj, (*taken)[at]);
+    else
+      c.set(obj, row[at]);
+  };
   std::vector<Value> key;
   key.reserve(mapper.primary_key().size());
   for (auto i : mapper.primary_key()) {
     if (row[offset + i].is_null()) return nullptr;  // an outer join found nothing
     key.push_back(row[offset + i]);
   }
-  if (auto* st = find_identity(mapper, key)) {
+  const std::size_t hash = hash_key(&mapper, key);
+  const IdentityMap::Place place = identity_map_.locate(&mapper, key, hash);
+  if (place.found) {
+    InstanceState* st = identity_map_.object_at(place);
     // Loaded attributes are never overwritten by a query; expired ones are filled.
     if (st->expired_count_ != 0) {
       void* obj = st->block_->object();
-      for (std::size_t i = 0; i < cols.size(); ++i) {
-        if (!st->expired_[i]) continue;
-        cols[i]->set(obj, row[offset + i]);
-        st->committed_[i] = cols[i]->get(obj);
-        st->expired_[i] = false;
-      }
-      st->expired_count_ = 0;
+      for (std::size_t i = 0; i < cols.size(); ++i)
+        if (st->expired_[i]) set(*cols[i], obj, offset + i);
+      repack(*st, true);
     }
     st->block_->retain();
     return st->block_;
@@ -54,11 +71,15 @@ detail::ObjectBlock* SessionImpl::instance_from_row(const Mapper& mapper, const 
       detail::HandleAccess::set_loaded(r->handle(block->object()), false);
   InstanceState& st = block->state();
   void* obj = block->object();
-  for (std::size_t i = 0; i < cols.size(); ++i) cols[i]->set(obj, row[offset + i]);
+  for (std::size_t i = 0; i < cols.size(); ++i) set(*cols[i], obj, offset + i);
   st.mapper_ = &mapper;
   st.touched_ = false;  // read from the row just now
   attach(st);
-  install_identity(st, std::move(key));
+  // Not in the map (located above): entered without a second lookup.
+  st.identity_ = std::move(key);
+  identity_map_.insert_at(place, st, hash);
+  st.has_identity_ = true;
+  st.unseen_ = true;  // the first handle access records it (as install_identity does)
   snapshot(st);
   block->retain();
   return block;
@@ -75,20 +96,42 @@ const CompiledStatement& SessionImpl::by_key_statement(const Mapper& mapper) {
   return by_key_statements_.emplace(&mapper, compile(q)).first->second;
 }
 
+void SessionImpl::repack(InstanceState& st, bool only_expired) {
+  const auto& cols = st.mapper_->columns();
+  const void* obj = st.block_->object();
+  detail::ValuePacker packer(pack_buffer_);
+  const std::size_t kept = only_expired ? st.committed_.size() : 0;
+  st.committed_.for_each([&](std::size_t i, const detail::ValueRef& v) {
+    if (i >= cols.size()) return;
+    if (i < kept && !st.is_expired(i))
+      packer.add(v);
+    else
+      cols[i]->pack(obj, packer);
+  });
+  // Columns with no committed value yet: null, as a loaded column that was
+  // never committed (only expired ones are loaded).
+  for (std::size_t i = std::min(st.committed_.size(), cols.size()); i < cols.size(); ++i) {
+    if (only_expired && !st.is_expired(i))
+      packer.add_null();
+    else
+      cols[i]->pack(obj, packer);
+  }
+  st.committed_.assign(packer);
+  st.expired_.assign(cols.size(), false);
+  st.expired_count_ = 0;
+}
+
 bool SessionImpl::load_into(InstanceState& st, bool only_expired) {
   const Mapper& mapper = *st.mapper_;
   Result r = connection().execute(by_key_statement(mapper), st.identity_);
   const auto& cols = mapper.columns();
   void* obj = st.block_->object();
   for (const auto& row : r) {
-    if (st.committed_.size() != cols.size()) st.committed_.resize(cols.size());
     for (std::size_t i = 0; i < cols.size(); ++i) {
       if (only_expired && !st.is_expired(i)) continue;
       cols[i]->set(obj, row[i]);
-      st.committed_[i] = cols[i]->get(obj);
     }
-    st.expired_.assign(cols.size(), false);
-    st.expired_count_ = 0;
+    repack(st, only_expired);
     return true;
   }
   return false;
@@ -220,10 +263,11 @@ void SessionImpl::load_relationship(detail::RelationshipHandle& h, bool to_chang
   if (auto order = detail::relationship_order(r, tcols); !order.empty())
     q = q.order_by(std::move(order));
   auto stmt = compile(q);
-  Result res = connection().execute(stmt);
+  Result res = detail::ConnectionAccess::execute_buffered(connection(), stmt);
   std::vector<Object> items;
-  for (const auto& row : res) {
-    if (auto* b = instance_from_row(target, row.values(), 0)) {
+  ResultRow row;
+  while (detail::ResultAccess::next(res, row)) {
+    if (auto* b = instance_from_taken_row(target, detail::ResultAccess::values(row), 0)) {
       items.emplace_back(b);
       b->release();
     }

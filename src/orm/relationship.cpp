@@ -356,8 +356,11 @@ void Registry::resolve_relationships() {
 namespace detail {
 
 void bind_handles(ObjectBlock& block) {
-  const Mapper* m = mapper_of(block.type());
-  if (m == nullptr) return;
+  if (const Mapper* m = mapper_of(block.type())) bind_handles(block, *m);
+}
+
+void bind_handles(ObjectBlock& block, const Mapper& mapper) {
+  const Mapper* m = &mapper;
   StateAccess::set_mapper(block.state(), m);
   if (m->relationships().empty()) return;
   // Sync below makes and drops references to this block; keep it from being
@@ -367,7 +370,6 @@ void bind_handles(ObjectBlock& block) {
     ObjectBlock& b;
     ~Unprotect() { b.release_unchecked(); }
   } unprotect{block};
-  StateAccess::set_mapper(block.state(), m);
   CycleCollector::track(block);
   for (const auto& r : m->relationships()) {
     RelationshipHandle& h = r->handle(block.object());

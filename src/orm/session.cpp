@@ -38,6 +38,148 @@ std::size_t hash_value(const Value& v) noexcept {
   return 0;
 }
 
+// ---- the identity map ----------------------------------------------------------
+
+namespace {
+// The slots a hash visits (as CPython's dict does): first its own low bits, so
+// that consecutive integer keys, the common case, sit in consecutive slots and a
+// large load walks the table in order; then jumps that bring in the high bits,
+// so that keys sharing their low bits (multiples of 1024, say) part quickly.
+class ProbeSequence {
+ public:
+  ProbeSequence(std::size_t hash, std::size_t capacity) noexcept
+      : mask_(capacity - 1), at_(hash & mask_), perturb_(hash) {}
+  std::size_t slot() const noexcept { return at_; }
+  void next() noexcept {
+    at_ = (5 * at_ + 1 + perturb_) & mask_;
+    perturb_ >>= 5;
+  }
+
+ private:
+  std::size_t mask_;
+  std::size_t at_;
+  std::size_t perturb_;
+};
+}  // namespace
+
+void IdentityMap::clear() noexcept {
+  slots_.reset();
+  capacity_ = size_ = erased_ = 0;
+}
+
+std::size_t IdentityMap::probe(const Mapper* mapper, const std::vector<Value>& key,
+                               std::size_t hash, bool& found) const noexcept {
+  found = false;
+  hash = slot_hash(hash);
+  std::size_t free = capacity_;
+  for (ProbeSequence p(hash, capacity_);; p.next()) {
+    const std::size_t i = p.slot();
+    const Slot& s = slots_[i];
+    if (s.second == nullptr) return free != capacity_ ? free : i;  // empty: not there
+    if (s.erased()) {
+      if (free == capacity_) free = i;
+      continue;
+    }
+    if (s.first.hash == hash && s.second->mapper() == mapper && s.second->identity() == key) {
+      found = true;
+      return i;
+    }
+  }
+}
+
+IdentityMap::iterator IdentityMap::find(const Mapper* mapper, const std::vector<Value>& key,
+                                        std::size_t hash) {
+  if (size_ == 0) return end();
+  bool found = false;
+  const std::size_t i = probe(mapper, key, hash, found);
+  return found ? at(i) : end();
+}
+
+IdentityMap::const_iterator IdentityMap::find(const Mapper* mapper,
+                                              const std::vector<Value>& key) const {
+  if (size_ == 0) return end();
+  bool found = false;
+  const std::size_t i = probe(mapper, key, hash_key(mapper, key), found);
+  return found ? const_iterator(slots_.get() + i, slots_.get() + capacity_) : end();
+}
+
+void IdentityMap::erase(iterator it) noexcept {
+  it->first.hash |= erased_bit;  // not empty: probing goes on past this slot
+  --size_;
+  ++erased_;
+}
+
+std::size_t IdentityMap::erase(const IdentityKey& k) {
+  auto it = find(k);
+  if (it == end()) return 0;
+  erase(it);
+  return 1;
+}
+
+void IdentityMap::grow() {
+  // At most 3/8 full afterwards; erased markers are dropped on the way.
+  std::size_t capacity = 16;
+  while (3 * capacity < 8 * (size_ + 1)) capacity *= 2;
+  auto old = std::move(slots_);
+  const std::size_t old_capacity = capacity_;
+  slots_ = std::make_unique<Slot[]>(capacity);
+  capacity_ = capacity;
+  erased_ = 0;
+  for (std::size_t i = 0; i < old_capacity; ++i) {
+    if (!old[i].live()) continue;
+    ProbeSequence p(old[i].first.hash, capacity_);
+    while (slots_[p.slot()].second != nullptr) p.next();
+    slots_[p.slot()] = old[i];
+  }
+}
+
+std::pair<IdentityMap::iterator, bool> IdentityMap::insert(InstanceState& st) {
+  return insert(st, hash_key(st.mapper(), st.identity()));
+}
+
+std::pair<IdentityMap::iterator, bool> IdentityMap::insert(InstanceState& st, std::size_t hash) {
+  if (full()) grow();
+  bool found = false;
+  const std::size_t i = probe(st.mapper(), st.identity(), hash, found);
+  if (found) return {at(i), false};
+  place(i, st, hash);
+  return {at(i), true};
+}
+
+void IdentityMap::place(std::size_t i, InstanceState& st, std::size_t hash) noexcept {
+  Slot& s = slots_[i];
+  if (s.second != nullptr) --erased_;  // reusing an erased slot
+  s = Slot{Key{slot_hash(hash)}, &st};
+  ++size_;
+}
+
+IdentityMap::Place IdentityMap::locate(const Mapper* mapper, const std::vector<Value>& key,
+                                       std::size_t hash) const {
+  if (capacity_ == 0) return {};
+  Place p;
+  p.slot = probe(mapper, key, hash, p.found);
+  return p;
+}
+
+void IdentityMap::insert_at(Place p, InstanceState& st, std::size_t hash) {
+  if (full()) {  // the located slot is gone with the old table
+    insert(st, hash);
+    return;
+  }
+  place(p.slot, st, hash);
+}
+
+void IdentityMap::assign(InstanceState& st) {
+  const std::size_t hash = hash_key(st.mapper(), st.identity());
+  if (auto it = find(st.mapper(), st.identity(), hash); it != end()) erase(it);
+  insert(st, hash);
+}
+
+void IdentityMap::remove(InstanceState& st) {
+  auto it = find(st.mapper(), st.identity());
+  if (it != end() && it->second == &st) erase(it);
+}
+
 SessionImpl::SessionImpl(Engine engine, Registry& registry, SessionOptions options)
     : engine_(std::move(engine)), registry_(registry), options_(options) {
   registry_.configure();
@@ -171,10 +313,7 @@ bool SessionImpl::keep_alive(InstanceState& st) noexcept {
     hold(st);  // could not tell: keeping the object loses nothing
     return true;
   }
-  if (st.has_identity_) {
-    auto it = identity_map_.find(IdentityKey{st.mapper_, st.identity_});
-    if (it != identity_map_.end() && it->second == &st) identity_map_.erase(it);
-  }
+  if (st.has_identity_) identity_map_.remove(st);
   if (st.insert_order_ != 0) pending_.erase(st.insert_order_);
   inserted_in_transaction_.erase(&st);
   forget_seen(st);
@@ -197,13 +336,20 @@ void SessionImpl::attach(InstanceState& st) {
 }
 
 void SessionImpl::install_identity(InstanceState& st, std::vector<Value> key) {
-  IdentityKey ik{st.mapper_, std::move(key)};
-  auto [it, inserted] = identity_map_.try_emplace(ik, &st);
-  if (!inserted && it->second != &st)
-    throw InvalidRequest("Can't attach instance '" + st.mapper_->describe(ik.key) +
-                         "': another instance with the same identity is already present in "
-                         "this Session");
-  st.identity_ = std::move(ik.key);
+  if (auto it = identity_map_.find(st.mapper_, key); it != identity_map_.end()) {
+    if (it->second != &st)
+      throw InvalidRequest("Can't attach instance '" + st.mapper_->describe(key) +
+                           "': another instance with the same identity is already present in "
+                           "this Session");
+    st.has_identity_ = true;  // already entered under this identity
+    if (st.seen_at_ == InstanceState::not_seen) st.unseen_ = true;
+    if (st.touched_) mark_touched(st);
+    return;
+  }
+  // The map's key is st.identity_ itself: an entry under the old identity goes first.
+  if (st.has_identity_) identity_map_.remove(st);
+  st.identity_ = std::move(key);
+  identity_map_.insert(st);
   st.has_identity_ = true;
   if (st.seen_at_ == InstanceState::not_seen) st.unseen_ = true;
   if (st.touched_) mark_touched(st);
@@ -212,8 +358,9 @@ void SessionImpl::install_identity(InstanceState& st, std::vector<Value> key) {
 void SessionImpl::snapshot(InstanceState& st) {
   const auto& cols = st.mapper_->columns();
   const void* obj = st.block_->object();
-  st.committed_.resize(cols.size());
-  for (std::size_t i = 0; i < cols.size(); ++i) st.committed_[i] = cols[i]->get(obj);
+  detail::ValuePacker packer(pack_buffer_);
+  for (const auto& c : cols) c->pack(obj, packer);
+  st.committed_.assign(packer);
   st.expired_.assign(cols.size(), false);
   st.expired_count_ = 0;
 }
@@ -223,10 +370,14 @@ std::vector<std::size_t> SessionImpl::changed_columns(const InstanceState& st) c
   if (!st.touched_) return out;
   const auto& cols = st.mapper_->columns();
   const void* obj = st.block_->object();
-  for (std::size_t i = 0; i < cols.size(); ++i) {
-    if (st.is_expired(i)) continue;
-    if (i >= st.committed_.size() || !cols[i]->holds(obj, st.committed_[i])) out.push_back(i);
-  }
+  std::size_t seen = 0;
+  st.committed_.for_each([&](std::size_t i, const detail::ValueRef& v) {
+    seen = i + 1;
+    if (i >= cols.size() || st.is_expired(i)) return;
+    if (!cols[i]->holds_committed(obj, v)) out.push_back(i);
+  });
+  for (std::size_t i = seen; i < cols.size(); ++i)
+    if (!st.is_expired(i)) out.push_back(i);
   return out;
 }
 
@@ -508,10 +659,7 @@ void SessionImpl::expire_cascade(InstanceState& st, std::vector<InstanceState*>&
 }
 
 void SessionImpl::detach(InstanceState& st, bool forget_identity) {
-  if (st.has_identity_) {
-    auto it = identity_map_.find(IdentityKey{st.mapper_, st.identity_});
-    if (it != identity_map_.end() && it->second == &st) identity_map_.erase(it);
-  }
+  if (st.has_identity_) identity_map_.remove(st);
   if (st.insert_order_ != 0) {
     pending_.erase(st.insert_order_);
     st.insert_order_ = 0;
@@ -584,7 +732,7 @@ void SessionImpl::expire(InstanceState& st, const std::vector<std::size_t>& colu
 void SessionImpl::expire_one(InstanceState& st, const std::vector<std::size_t>& columns) {
   auto mark = [&](std::size_t i) {
     if (!st.expired_[i]) {
-      st.expired_[i] = true;
+      st.expired_.set(i, true);
       ++st.expired_count_;
     }
   };
@@ -624,14 +772,14 @@ void SessionImpl::refresh(InstanceState& st) {
 
 InstanceState* SessionImpl::find_identity(const Mapper& mapper,
                                           const std::vector<Value>& key) const {
-  auto it = identity_map_.find(IdentityKey{&mapper, key});
+  auto it = identity_map_.find(&mapper, key);
   return it == identity_map_.end() ? nullptr : it->second;
 }
 
 std::vector<InstanceState*> SessionImpl::states_of(const Mapper& mapper) const {
   std::vector<InstanceState*> out;
   for (const auto& [k, st] : identity_map_)
-    if (k.mapper == &mapper) out.push_back(st);
+    if (st->mapper_ == &mapper) out.push_back(st);
   return out;
 }
 
@@ -826,8 +974,7 @@ std::vector<Object> SessionImpl::deleted_objects() const {
 }
 
 void SessionImpl::mark_bulk_deleted(InstanceState& st) {
-  auto it = identity_map_.find(IdentityKey{st.mapper_, st.identity_});
-  if (it != identity_map_.end() && it->second == &st) identity_map_.erase(it);
+  identity_map_.remove(st);
   marked_deleted_.erase(&st);
   st.marked_for_delete_ = false;
   st.deleted_ = true;
@@ -842,7 +989,7 @@ void SessionImpl::apply_bulk_update(InstanceState& st,
   for (const auto& [i, v] : values) {
     if (st.is_expired(i)) continue;
     cols[i]->set(obj, v);
-    st.committed_[i] = cols[i]->get(obj);
+    st.committed_.set(i, cols[i]->get(obj));
   }
 }
 
@@ -963,10 +1110,9 @@ void SessionImpl::end_transaction(bool committed) {
   for (auto it = rekeyed_.rbegin(); it != rekeyed_.rend(); ++it) {
     InstanceState* st = it->first;
     if (st->session_ != this) continue;
-    auto cur = identity_map_.find(IdentityKey{st->mapper_, st->identity_});
-    if (cur != identity_map_.end() && cur->second == st) identity_map_.erase(cur);
+    identity_map_.remove(*st);
     st->identity_ = it->second;
-    identity_map_[IdentityKey{st->mapper_, st->identity_}] = st;
+    identity_map_.assign(*st);
   }
   rekeyed_.clear();
   for (auto& [o, st] : std::map<std::uint64_t, InstanceState*>(pending_)) detach(*st, false);

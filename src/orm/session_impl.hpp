@@ -4,7 +4,9 @@
 // the public headers.
 
 #include <cstdint>
+#include <iterator>
 #include <map>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -24,6 +26,12 @@ namespace relate {
 
 std::size_t hash_value(const Value& v) noexcept;
 
+inline std::size_t hash_key(const Mapper* mapper, const std::vector<Value>& key) noexcept {
+  std::size_t h = std::hash<const void*>()(mapper);
+  for (const auto& v : key) h = h * 1000003u ^ hash_value(v);
+  return h;
+}
+
 struct IdentityKey {
   const Mapper* mapper = nullptr;
   std::vector<Value> key;
@@ -31,11 +39,124 @@ struct IdentityKey {
 };
 
 struct IdentityKeyHash {
-  std::size_t operator()(const IdentityKey& k) const noexcept {
-    std::size_t h = std::hash<const void*>()(k.mapper);
-    for (const auto& v : k.key) h = h * 1000003u ^ hash_value(v);
-    return h;
+  std::size_t operator()(const IdentityKey& k) const noexcept { return hash_key(k.mapper, k.key); }
+};
+
+// The identity map (spec 6.2): every persistent object of a Session by mapper
+// and primary key. An open-addressing table of (hash, object) slots: the key
+// itself is the object's own mapper and identity_, so it is stored once, a
+// lookup copies nothing, and there is no node to allocate per object (a
+// node-based map spent much of a large load re-hashing scattered nodes). An
+// object's identity_ must therefore not change while it is in the map: take it
+// out first.
+//
+// Iteration yields the entries with `second` (the object), like a
+// std::unordered_map. Erasing marks the slot, keeping the object pointer, so
+// iterators stay valid across erasure of any entry, the current one included;
+// inserting may re-hash and invalidates them, as in std::unordered_map.
+class IdentityMap {
+ public:
+  struct Key {
+    std::size_t hash = 0;  // the top bit marks an erased slot
+  };
+  // Empty: no object.
+  struct Slot {
+    Key first;
+    InstanceState* second = nullptr;
+    bool live() const noexcept { return second != nullptr && (first.hash & erased_bit) == 0; }
+    bool erased() const noexcept { return second != nullptr && (first.hash & erased_bit) != 0; }
+  };
+  static constexpr std::size_t erased_bit = ~(~std::size_t{0} >> 1);
+  // Hashes as slots keep them: the top bit is the erased mark.
+  static std::size_t slot_hash(std::size_t hash) noexcept { return hash & ~erased_bit; }
+
+  template <class S>
+  class Iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = Slot;
+    using difference_type = std::ptrdiff_t;
+    using pointer = S*;
+    using reference = S&;
+    Iterator() = default;
+    Iterator(S* at, S* end) : at_(at), end_(end) { skip(); }
+    S& operator*() const { return *at_; }
+    S* operator->() const { return at_; }
+    Iterator& operator++() {
+      ++at_;
+      skip();
+      return *this;
+    }
+    friend bool operator==(const Iterator& a, const Iterator& b) { return a.at_ == b.at_; }
+
+   private:
+    void skip() {
+      while (at_ != end_ && !at_->live()) ++at_;
+    }
+    S* at_ = nullptr;
+    S* end_ = nullptr;
+  };
+  using iterator = Iterator<Slot>;
+  using const_iterator = Iterator<const Slot>;
+
+  IdentityMap() = default;
+  IdentityMap(const IdentityMap&) = delete;
+  IdentityMap& operator=(const IdentityMap&) = delete;
+
+  iterator begin() noexcept { return {slots_.get(), slots_.get() + capacity_}; }
+  iterator end() noexcept { return {slots_.get() + capacity_, slots_.get() + capacity_}; }
+  const_iterator begin() const noexcept { return {slots_.get(), slots_.get() + capacity_}; }
+  const_iterator end() const noexcept {
+    return {slots_.get() + capacity_, slots_.get() + capacity_};
   }
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  void clear() noexcept;
+
+  // With the key's hash_key() when it is known already.
+  iterator find(const Mapper* mapper, const std::vector<Value>& key, std::size_t hash);
+  iterator find(const Mapper* mapper, const std::vector<Value>& key) {
+    return find(mapper, key, hash_key(mapper, key));
+  }
+  const_iterator find(const Mapper* mapper, const std::vector<Value>& key) const;
+  iterator find(const IdentityKey& k) { return find(k.mapper, k.key); }
+  void erase(iterator it) noexcept;
+  std::size_t erase(const IdentityKey& k);
+  // Enters `st` under its identity_; if another object has that identity,
+  // nothing changes and the iterator names that one.
+  std::pair<iterator, bool> insert(InstanceState& st);
+  std::pair<iterator, bool> insert(InstanceState& st, std::size_t hash);
+
+  // One probe for "find, or else make and enter" (loading a row): where the
+  // identity is or would go. Nothing else may enter the map before insert_at().
+  struct Place {
+    std::size_t slot = 0;
+    bool found = false;
+  };
+  Place locate(const Mapper* mapper, const std::vector<Value>& key, std::size_t hash) const;
+  InstanceState* object_at(Place p) const noexcept { return slots_[p.slot].second; }
+  // Enters `st` (whose identity_ and hash are the ones located) at `p`.
+  void insert_at(Place p, InstanceState& st, std::size_t hash);
+  // Enters `st` under its identity_, in place of any object there.
+  void assign(InstanceState& st);
+  // Takes `st` out if it is the object entered under its identity_.
+  void remove(InstanceState& st);
+
+ private:
+  // The slot of the entry, or of where it would go (the first erased or empty one).
+  std::size_t probe(const Mapper* mapper, const std::vector<Value>& key, std::size_t hash,
+                    bool& found) const noexcept;
+  // Whether one more entry needs a larger (or cleaner) table: at most 3/4 of
+  // the slots in use, entries and erased markers, keeps linear probing short.
+  bool full() const noexcept { return 4 * (size_ + erased_ + 1) > 3 * capacity_; }
+  void grow();
+  void place(std::size_t i, InstanceState& st, std::size_t hash) noexcept;
+  iterator at(std::size_t i) noexcept { return {slots_.get() + i, slots_.get() + capacity_}; }
+
+  std::unique_ptr<Slot[]> slots_;
+  std::size_t capacity_ = 0;  // a power of two
+  std::size_t size_ = 0;
+  std::size_t erased_ = 0;  // slots with the erased marker
 };
 
 // Values bound in one statement by the ORM's IN lists (selectin, set-based
@@ -155,6 +276,9 @@ class SessionImpl {
   // Turns a row (the mapper's columns, in order, from `offset`) into the object
   // of that identity: the existing one (expired columns filled in) or a new one.
   detail::ObjectBlock* instance_from_row(const Mapper& mapper, const Row& row, std::size_t offset);
+  // The same for a row the caller is done with: text moves into the object's
+  // members instead of being copied (the row's strings are left empty).
+  detail::ObjectBlock* instance_from_taken_row(const Mapper& mapper, Row& row, std::size_t offset);
   Select select_columns(const Mapper& mapper) const;
   Expr primary_key_condition(const Mapper& mapper, const std::vector<Value>& key) const;
   // One row by primary key into `st`; false if the row is gone.
@@ -212,7 +336,13 @@ class SessionImpl {
   void attach(InstanceState& st);
   void detach(InstanceState& st, bool forget_identity);
   void install_identity(InstanceState& st, std::vector<Value> key);
+  // instance_from_row(); with `taken` (the same row) its values may be moved.
+  detail::ObjectBlock* object_for_row(const Mapper& mapper, const Row& row, std::size_t offset,
+                                      Row* taken);
   void snapshot(InstanceState& st);
+  // After expired columns were loaded into the object: their committed values
+  // (or all of them) are taken from the members, and nothing is expired.
+  void repack(InstanceState& st, bool only_expired);
   // After a flush: relationship changes are written; history starts again.
   void reset_relationship_history(InstanceState& st);
   // Unloads the relationship members of an object (expire, new loads).
@@ -233,7 +363,7 @@ class SessionImpl {
   std::optional<Connection> connection_;
   std::optional<Transaction> transaction_;
 
-  std::unordered_map<IdentityKey, InstanceState*, IdentityKeyHash> identity_map_;
+  IdentityMap identity_map_;
   std::map<std::uint64_t, InstanceState*> pending_;  // by add order
   std::uint64_t next_insert_order_ = 1;
   std::unordered_set<InstanceState*> marked_deleted_;  // remove() called, not flushed
@@ -270,6 +400,7 @@ class SessionImpl {
   std::unordered_map<const std::type_info*, const Mapper*> mappers_by_type_;
   const std::type_info* last_type_ = nullptr;
   const Mapper* last_mapper_ = nullptr;
+  std::string pack_buffer_;  // scratch space of snapshot()
   std::unordered_map<const Relationship*, bool> set_cascade_cache_;
 };
 

@@ -196,7 +196,7 @@ bool UnitOfWork::touches_objects(const RowSet& rows) {
     if (st->mapper_ == &c && linked(*st)) return true;
   bool any = false;
   for (const auto& [key, st] : s_.identity_map_) {
-    if (key.mapper != &c) continue;
+    if (st->mapper_ != &c) continue;
     any = true;
     // Without known values an object changed in memory may have been moved in
     // or out of these rows: visit it the per-object way.
@@ -352,7 +352,7 @@ std::vector<InstanceState*> UnitOfWork::parents_with_children_in_memory(
   for (const auto& [order, st] : s_.pending_)
     if (st->mapper_ == &c) visit(*st);
   for (const auto& [key, st] : s_.identity_map_) {
-    if (key.mapper != &c) continue;
+    if (st->mapper_ != &c) continue;
     any = true;
     visit(*st);
   }

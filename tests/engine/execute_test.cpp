@@ -212,6 +212,61 @@ TEST_P(Execute, AnotherStatementWhileStreamingKeepsTheFirstResultWhole) {
   EXPECT_EQ(sum, 5050);
 }
 
+// Rows read all at once (what the ORM does when it loads objects) are the rows
+// a streamed execution gives, and the cursor behaves the same way.
+TEST_P(Execute, BufferedExecutionGivesTheSameRows) {
+  relate::testing::TestDatabase db(backend());
+  auto engine = create_engine(db.url(), {.pool_size = 1});
+  auto conn = engine.connect();
+  exec(conn, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score DOUBLE PRECISION, data " +
+                 relate::testing::blob_type(conn) + ")");
+  std::vector<std::vector<Value>> sets;
+  for (int i = 1; i <= 50; ++i)
+    sets.push_back({i, i % 5 == 0 ? Value() : Value("n" + std::to_string(i)), i / 4.0,
+                    i % 7 == 0 ? Value() : Value(Blob{std::byte{0}, static_cast<std::byte>(i)})});
+  (void)conn.execute_many(
+      raw(conn.dialect(), "INSERT INTO t (id, name, score, data) VALUES ({a}, {b}, {c}, {d})"),
+      sets);
+  auto select =
+      raw(conn.dialect(), "SELECT id, name, score, data FROM t WHERE id > {} ORDER BY id", {10});
+  DriverConnection& driver = conn.driver();
+  const auto params = select.bind(Params{});
+  std::vector<Row> streamed;
+  {
+    auto cursor = driver.execute(select.sql, params);
+    Row row;
+    while (cursor->next(row)) streamed.push_back(row);
+  }
+  ASSERT_EQ(streamed.size(), 40u);
+
+  auto cursor = driver.execute_buffered(select.sql, params);
+  EXPECT_EQ(cursor->columns() ? *cursor->columns() : std::vector<std::string>{},
+            (std::vector<std::string>{"id", "name", "score", "data"}));
+  std::vector<Row> buffered;
+  Row row;
+  for (int i = 0; i < 5 && cursor->next(row); ++i) buffered.push_back(row);
+  // Another statement mid-way: the rest of the rows are kept, as when streaming.
+  {
+    auto other = driver.execute_buffered(select.sql, params);
+    std::size_t n = 0;
+    while (other->next(row)) ++n;
+    EXPECT_EQ(n, 40u);
+  }
+  exec(conn, "DELETE FROM t WHERE id > {}", {30});
+  while (cursor->next(row)) buffered.push_back(row);
+  EXPECT_EQ(buffered, streamed);
+  EXPECT_FALSE(cursor->next(row));
+
+  // No rows; a statement without rows; an error, after which the connection works.
+  auto none = driver.execute_buffered(raw(conn.dialect(), "SELECT id FROM t WHERE id < 0").sql,
+                                      std::span<const Value>());
+  EXPECT_FALSE(none->next(row));
+  auto update = raw(conn.dialect(), "UPDATE t SET name = {} WHERE id <= {}", {"x", 20});
+  EXPECT_EQ(driver.execute_buffered(update.sql, update.bind(Params{}))->rows_affected(), 20);
+  EXPECT_THROW((void)driver.execute_buffered("SELECT nope FROM t", {}), DatabaseError);
+  EXPECT_EQ(conn.execute(raw(conn.dialect(), "SELECT COUNT(*) FROM t")).scalar<int>(), 30);
+}
+
 TEST_P(Execute, AbandonedResultsGiveTheConnectionBack) {
   relate::testing::TestDatabase db(backend());
   auto engine = create_engine(db.url(), {.pool_size = 1});

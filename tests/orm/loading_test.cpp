@@ -96,6 +96,21 @@ struct Line {
   One<Order> order{};
 };
 
+// Text keys longer than any short-string buffer: rows hand their strings to
+// the loaded objects, and the keys still find the owners.
+struct City;
+struct Country {
+  std::string code{};
+  std::optional<std::string> motto{};
+  Many<City> cities{};
+};
+struct City {
+  std::int64_t id = 0;
+  std::string country_code{};
+  std::optional<std::string> nickname{};
+  One<Country> country{};
+};
+
 class LoadingTest : public OrmTest {
  protected:
   void SetUp() override {
@@ -180,6 +195,17 @@ class LoadingTest : public OrmTest {
       m.column("item", &Line::item);
       m.foreign_key({"order_region", "order_number"}, {"orders.region", "orders.number"});
       m.relationship("order", &Line::order, {.back_populates = "lines"});
+    });
+    registry_.map<Country>("countries", [](auto& m) {
+      m.column("code", &Country::code, primary_key());
+      m.column("motto", &Country::motto);
+      m.relationship("cities", &Country::cities, {.back_populates = "country", .order_by = {"id"}});
+    });
+    registry_.map<City>("cities", [](auto& m) {
+      m.column("id", &City::id, primary_key());
+      m.column("country_code", &City::country_code, foreign_key("countries.code"));
+      m.column("nickname", &City::nickname);
+      m.relationship("country", &City::country, {.back_populates = "cities"});
     });
     create_schema();
   }
@@ -404,6 +430,74 @@ TEST_P(LoadingTest, SelectinWithCompositeKeys) {
   EXPECT_EQ(joined[0]->lines.size(), 2u);
   EXPECT_EQ(joined[0]->lines[0]->item, "a");
   EXPECT_EQ(recorder_.statements().size(), 0u);
+}
+
+TEST_P(LoadingTest, TextKeysAndValuesSurviveEveryLoader) {
+  const std::string north = "the-northern-kingdom-of-somewhere";
+  const std::string south = "the-southern-republic-of-elsewhere";
+  {
+    auto s = session();
+    auto n = make<Country>({.code = north, .motto = "a motto longer than fifteen characters"});
+    auto so = make<Country>({.code = south, .motto = std::nullopt});
+    n->cities.push_back(make<City>({.id = 1, .nickname = "first city with a long nickname"}));
+    n->cities.push_back(make<City>({.id = 2, .nickname = std::nullopt}));
+    so->cities.push_back(make<City>({.id = 3, .nickname = "x"}));
+    s.add_all({n, so, make<Country>({.code = "empty-country-without-cities"})});
+    s.commit();
+  }
+  auto check = [&](const std::vector<Ptr<Country>>& all, const char* how) {
+    ASSERT_EQ(all.size(), 3u) << how;
+    for (const auto& c : all) {
+      EXPECT_FALSE(is_modified(c)) << how << " " << c->code;
+      for (const auto& city : c->cities) {
+        EXPECT_EQ(city->country_code, c->code) << how;
+        EXPECT_EQ(city->country.get(), c) << how;
+        EXPECT_FALSE(is_modified(city)) << how << " " << city->id;
+      }
+    }
+    auto by_code = [&](const std::string& code) {
+      for (const auto& c : all)
+        if (c->code == code) return c;
+      return Ptr<Country>();
+    };
+    auto n = by_code(north);
+    ASSERT_TRUE(n) << how;
+    EXPECT_EQ(n->motto, std::optional<std::string>("a motto longer than fifteen characters"));
+    ASSERT_EQ(n->cities.size(), 2u) << how;
+    EXPECT_EQ(n->cities[0]->nickname,
+              std::optional<std::string>("first city with a long nickname"));
+    EXPECT_EQ(n->cities[1]->nickname, std::nullopt);
+    auto so = by_code(south);
+    ASSERT_TRUE(so) << how;
+    EXPECT_EQ(so->motto, std::nullopt);
+    ASSERT_EQ(so->cities.size(), 1u) << how;
+    EXPECT_EQ(so->cities[0]->nickname, std::optional<std::string>("x"));
+    EXPECT_TRUE(by_code("empty-country-without-cities")->cities.empty()) << how;
+  };
+  {
+    auto s = session();
+    check(s.query<Country>().options(selectinload(&Country::cities)).all(), "selectin");
+    s.commit();  // nothing to write: no UPDATE
+  }
+  {
+    auto s = session();
+    check(s.query<Country>().options(joinedload(&Country::cities)).all(), "joined");
+  }
+  {
+    auto s = session();
+    check(s.query<Country>().all(), "lazy");
+    auto cities = s.query<City>().options(selectinload(&City::country)).order_by(&City::id).all();
+    ASSERT_EQ(cities.size(), 3u);
+    EXPECT_EQ(cities[0]->country->code, north);
+    EXPECT_EQ(cities[2]->country->code, south);
+  }
+  {
+    auto s = session();
+    std::vector<Ptr<Country>> streamed;
+    for (auto c : s.query<Country>()) streamed.push_back(c);
+    check(streamed, "streamed");
+  }
+  EXPECT_EQ(recorder_.count("UPDATE"), 0u);
 }
 
 TEST_P(LoadingTest, ChainsLoadThreeLevelsDeep) {

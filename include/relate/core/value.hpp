@@ -19,6 +19,14 @@ namespace relate {
 
 using Blob = std::vector<std::byte>;
 
+class Value;
+namespace detail {
+// Moves a text Value's string into `out` (the Value is left holding empty
+// text); false, with nothing changed, for a Value of another kind. For code
+// that owns a Value it no longer needs: loading rows into objects.
+bool take_text(Value& v, std::string& out) noexcept;
+}  // namespace detail
+
 /// What a Value holds.
 enum class ValueKind : std::uint8_t { null, integer, real, text, blob, boolean };
 
@@ -55,6 +63,7 @@ class Value {
   friend bool operator==(const Value&, const Value&) = default;
 
  private:
+  friend bool detail::take_text(Value& v, std::string& out) noexcept;
   template <std::integral I>
   static std::int64_t checked(I i) {
     if constexpr (std::is_unsigned_v<I> && sizeof(I) >= sizeof(std::int64_t)) {

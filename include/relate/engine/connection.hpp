@@ -29,7 +29,8 @@ class Engine;
 
 namespace detail {
 class ConnectionState;
-}
+struct ConnectionAccess;
+}  // namespace detail
 
 /// One database connection from an Engine's pool; see the file description.
 class Connection {
@@ -81,9 +82,10 @@ class Connection {
 
  private:
   friend class Engine;
+  friend struct detail::ConnectionAccess;
   explicit Connection(std::shared_ptr<detail::ConnectionState> state);
   detail::ConnectionState& state() const;
-  Result run(const std::string& sql, std::vector<Value> values);
+  Result run(const std::string& sql, std::vector<Value> values, bool buffered = false);
   Result execute_positional(const CompiledStatement& statement, std::span<const Value> positional);
   Result execute_positional(const Executable& statement, std::span<const Value> positional);
 

@@ -93,6 +93,12 @@ class DriverConnection {
 
   /// Runs one statement with one value per placeholder.
   std::unique_ptr<DriverCursor> execute(const std::string& sql, std::span<const Value> params);
+  /// The same for a caller that reads every row before doing anything else
+  /// (loading objects): the driver may fetch the rows together rather than one
+  /// at a time (PostgreSQL: one result instead of single-row mode), which holds
+  /// the whole result in memory but costs far less per row.
+  std::unique_ptr<DriverCursor> execute_buffered(const std::string& sql,
+                                                 std::span<const Value> params);
   /// Runs one statement once per parameter set, all or nothing: outside a
   /// transaction the sets run in one implicit transaction.
   BatchOutcome execute_many(const std::string& sql, std::span<const std::vector<Value>> sets);
@@ -125,6 +131,11 @@ class DriverConnection {
  protected:
   virtual std::unique_ptr<DriverCursor> run(const std::string& sql,
                                             std::span<const Value> params) = 0;
+  // execute_buffered(); drivers without a cheaper way run the statement as run() does.
+  virtual std::unique_ptr<DriverCursor> run_buffered(const std::string& sql,
+                                                     std::span<const Value> params) {
+    return run(sql, params);
+  }
   virtual BatchOutcome run_many(const std::string& sql,
                                 std::span<const std::vector<Value>> sets) = 0;
   // Drivers call this in their destructor, while they can still release statements.

@@ -30,6 +30,7 @@ namespace relate {
 
 namespace detail {
 struct ResultState;
+struct ResultAccess;
 // Rethrows a conversion error with the column named.
 [[noreturn]] void column_conversion_failed(std::string_view column, const ConversionError& e);
 }  // namespace detail
@@ -68,6 +69,8 @@ class ResultRow {
   }
 
  private:
+  friend class Result;
+  friend struct detail::ResultAccess;
   ColumnNames columns_;
   Row values_;
 };
@@ -152,6 +155,10 @@ class Result {
   void close();
 
  private:
+  friend struct detail::ResultAccess;
+  // The next row into `row`, reusing its storage (iteration); false at the end.
+  bool next_into(ResultRow& row);
+
   std::shared_ptr<detail::ResultState> state_;
 };
 

@@ -68,6 +68,8 @@ class CollectionBase : public RelationshipHandle {
   virtual ObjectBlock* raw_at(std::size_t i) const noexcept = 0;
   virtual void raw_insert(std::size_t pos, ObjectBlock* b) = 0;
   virtual void raw_erase(std::size_t pos) noexcept = 0;
+  // Room for n objects (a load knows how many are coming).
+  virtual void raw_reserve(std::size_t /*n*/) {}
 
   // Appends with sync, single-parent check and save-update cascade.
   void append(ObjectBlock* child, std::size_t pos);
@@ -107,8 +109,9 @@ class ScalarBase : public RelationshipHandle {
  protected:
   friend struct HandleAccess;
   // The value at the last flush or load; `changed_` until the next flush.
-  Object committed_;
+  // (changed_ first: it fits in the padding at the end of RelationshipHandle.)
   bool changed_ = false;
+  Object committed_;
 };
 
 }  // namespace detail
@@ -220,6 +223,7 @@ class Many final : public detail::CollectionBase {
   void raw_erase(std::size_t pos) noexcept override {
     items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(pos));
   }
+  void raw_reserve(std::size_t n) override { items_.reserve(n); }
 
  private:
   using CollectionBase::remove;

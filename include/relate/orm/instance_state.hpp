@@ -4,11 +4,14 @@
 /// object's handle block (object.hpp), so every handle reaches it directly.
 
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
 
 #include "relate/core/value.hpp"
+#include "relate/orm/committed_values.hpp"
 
 namespace relate {
 
@@ -19,7 +22,54 @@ class UnitOfWork;
 
 namespace detail {
 class ObjectBlock;
-}
+
+// One flag per mapped column (which columns are expired), used like a
+// std::vector<bool>: every loaded object carries one, and a vector<bool> costs a
+// heap allocation and 40 bytes; up to 64 columns fit in one word here.
+class ColumnBits {
+ public:
+  ColumnBits() noexcept = default;
+  ColumnBits(const ColumnBits&) = delete;
+  ColumnBits& operator=(const ColumnBits&) = delete;
+  ~ColumnBits() {
+    if (size_ > inline_bits) delete[] words_.heap;
+  }
+
+  std::size_t size() const noexcept { return size_; }
+  bool operator[](std::size_t i) const noexcept { return (data()[i / 64] >> (i % 64)) & 1u; }
+  void set(std::size_t i, bool on) noexcept {
+    const std::uint64_t bit = std::uint64_t{1} << (i % 64);
+    if (on)
+      data()[i / 64] |= bit;
+    else
+      data()[i / 64] &= ~bit;
+  }
+  // n flags, all `on` (the vector<bool>::assign of the code that used one).
+  void assign(std::size_t n, bool on) {
+    if (n != size_) {
+      if (size_ > inline_bits) delete[] words_.heap;
+      words_.one = 0;
+      size_ = 0;
+      if (n > inline_bits) words_.heap = new std::uint64_t[words(n)];
+      size_ = static_cast<std::uint32_t>(n);
+    }
+    std::memset(data(), on ? 0xff : 0, words(n) * sizeof(std::uint64_t));
+  }
+
+ private:
+  static constexpr std::size_t inline_bits = 64;
+  static std::size_t words(std::size_t n) noexcept { return n == 0 ? 1 : (n + 63) / 64; }
+  std::uint64_t* data() noexcept { return size_ > inline_bits ? words_.heap : &words_.one; }
+  const std::uint64_t* data() const noexcept {
+    return size_ > inline_bits ? words_.heap : &words_.one;
+  }
+  union {
+    std::uint64_t one = 0;
+    std::uint64_t* heap;
+  } words_;
+  std::uint32_t size_ = 0;
+};
+}  // namespace detail
 
 /// The five states of spec 6.1.
 enum class ObjectState : std::uint8_t { transient, pending, persistent, deleted, detached };
@@ -96,8 +146,8 @@ class InstanceState {
   std::vector<Value> identity_;
   // Column values as the database last had them (index = mapper column index);
   // comparing against them is how changes to plain struct members are found.
-  std::vector<Value> committed_;
-  std::vector<bool> expired_;
+  detail::CommittedValues committed_;
+  detail::ColumnBits expired_;
   std::size_t expired_count_ = 0;
   std::uint64_t insert_order_ = 0;
   bool has_identity_ = false;
@@ -125,7 +175,26 @@ class InstanceState {
     const void* parent;
     bool has;
   };
-  std::vector<ParentLink> parents_;
+  // A vector used like std::vector<ParentLink> that takes one pointer while
+  // empty: loaded objects have no links until their relationships change.
+  class ParentLinks {
+   public:
+    ParentLink* begin() noexcept { return links_ ? links_->data() : nullptr; }
+    ParentLink* end() noexcept { return links_ ? links_->data() + links_->size() : nullptr; }
+    const ParentLink* begin() const noexcept { return links_ ? links_->data() : nullptr; }
+    const ParentLink* end() const noexcept {
+      return links_ ? links_->data() + links_->size() : nullptr;
+    }
+    void push_back(const ParentLink& l) {
+      if (!links_) links_ = std::make_unique<std::vector<ParentLink>>();
+      links_->push_back(l);
+    }
+    void clear() noexcept { links_.reset(); }
+
+   private:
+    std::unique_ptr<std::vector<ParentLink>> links_;
+  };
+  ParentLinks parents_;
 };
 
 }  // namespace relate

@@ -15,6 +15,7 @@
 #include "relate/core/schema.hpp"
 #include "relate/core/type_name.hpp"
 #include "relate/core/types.hpp"
+#include "relate/orm/committed_values.hpp"
 #include "relate/orm/relationship.hpp"
 
 namespace relate {
@@ -38,8 +39,16 @@ class ColumnAttribute {
   virtual Value get(const void* object) const = 0;
   /// Throws ConversionError (naming the column) when the value does not fit.
   virtual void set(void* object, const Value& value) const = 0;
+  /// set() from a value the caller no longer needs: text may be moved out of it.
+  virtual void set_taking(void* object, Value& value) const { set(object, value); }
   /// Whether the member currently holds `value` (cheaper than get() + compare).
   virtual bool holds(const void* object, const Value& value) const { return get(object) == value; }
+  /// The same against a packed committed value (change detection).
+  virtual bool holds_committed(const void* object, const detail::ValueRef& value) const {
+    return value == get(object);
+  }
+  /// Packs what get() returns (snapshots of loaded and flushed objects).
+  virtual void pack(const void* object, detail::ValuePacker& out) const { out.add(get(object)); }
 
   const std::string& column_name() const noexcept { return column_name_; }
   SqlType type() const noexcept { return type_; }
@@ -64,11 +73,11 @@ struct is_optional : std::false_type {};
 template <class M>
 struct is_optional<std::optional<M>> : std::true_type {};
 
-// Whether a member holds `v` as its adapter would write it, compared in place for
-// the common types: change detection at every flush asks this of every column of
-// every object, and building a Value copies strings.
-template <class M>
-bool member_holds(const M& member, const Value& v) {
+// Whether a member holds `v` (a Value or a ValueRef) as its adapter would write
+// it, compared in place for the common types: change detection at every flush
+// asks this of every column of every object, and building a Value copies strings.
+template <class M, class V>
+bool member_holds(const M& member, const V& v) {
   if constexpr (std::same_as<M, std::string>) {
     return v.kind() == ValueKind::text && v.as_text() == member;
   } else if constexpr (std::same_as<M, bool>) {
@@ -81,7 +90,30 @@ bool member_holds(const M& member, const Value& v) {
   } else if constexpr (is_optional<M>::value) {
     return member ? member_holds(*member, v) : v.is_null();
   } else {
-    return type_adapter<M>::to_value(member) == v;
+    return v == type_adapter<M>::to_value(member);
+  }
+}
+
+// Packs a member as its adapter's to_value() would give it, without building a
+// Value for the common types.
+template <class M>
+void pack_member(const M& member, ValuePacker& out) {
+  if constexpr (std::same_as<M, std::string>) {
+    out.add_text(member);
+  } else if constexpr (std::same_as<M, bool>) {
+    out.add_boolean(member);
+  } else if constexpr (std::same_as<M, std::int64_t> || std::same_as<M, std::int32_t> ||
+                       std::same_as<M, std::int16_t>) {
+    out.add_integer(member);
+  } else if constexpr (std::same_as<M, double>) {
+    out.add_real(member);
+  } else if constexpr (is_optional<M>::value) {
+    if (member)
+      pack_member(*member, out);
+    else
+      out.add_null();
+  } else {
+    out.add(type_adapter<M>::to_value(member));
   }
 }
 
@@ -101,8 +133,31 @@ class MemberColumn final : public ColumnAttribute {
       throw ConversionError(std::string(type_name<T>()) + "." + column_name() + ": " + e.what());
     }
   }
+  void set_taking(void* object, Value& value) const override {
+    if constexpr (std::same_as<M, std::string>) {
+      if (detail::take_text(value, static_cast<T*>(object)->*member_)) return;
+    } else if constexpr (std::same_as<M, std::optional<std::string>>) {
+      auto& member = static_cast<T*>(object)->*member_;
+      if (value.is_null()) {
+        member.reset();
+        return;
+      }
+      if (value.kind() == ValueKind::text) {
+        if (!member) member.emplace();
+        detail::take_text(value, *member);
+        return;
+      }
+    }
+    set(object, value);
+  }
   bool holds(const void* object, const Value& value) const override {
     return member_holds(static_cast<const T*>(object)->*member_, value);
+  }
+  bool holds_committed(const void* object, const ValueRef& value) const override {
+    return member_holds(static_cast<const T*>(object)->*member_, value);
+  }
+  void pack(const void* object, ValuePacker& out) const override {
+    pack_member(static_cast<const T*>(object)->*member_, out);
   }
   M T::*member() const noexcept { return member_; }
 
@@ -151,7 +206,7 @@ class Mapper {
   Registry& registry() const noexcept { return *registry_; }
 
   /// A new, value-initialised object with no references yet.
-  detail::ObjectBlock* create() const { return create_(); }
+  detail::ObjectBlock* create() const { return create_(*this); }
 
   /// The primary-key values of an object as it is in memory now.
   std::vector<Value> primary_key_of(const void* object) const;
@@ -177,7 +232,7 @@ class Mapper {
   std::optional<std::size_t> generated_key_;
   std::optional<std::size_t> version_column_;
   std::string version_column_name_;
-  detail::ObjectBlock* (*create_)() = nullptr;
+  detail::ObjectBlock* (*create_)(const Mapper&) = nullptr;
   std::vector<std::unique_ptr<Relationship>> relationships_;
   Registry* registry_ = nullptr;
 };

@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <typeinfo>
@@ -34,7 +35,7 @@ class CycleCollector;
 
 class ObjectBlock {
  public:
-  explicit ObjectBlock(const std::type_info& type) noexcept : type_(type) {
+  ObjectBlock() noexcept {
     state_.block_ = this;
     count_new();
   }
@@ -43,7 +44,7 @@ class ObjectBlock {
   virtual ~ObjectBlock();
 
   virtual void* object() noexcept = 0;
-  const std::type_info& type() const noexcept { return type_; }
+  virtual const std::type_info& type() const noexcept = 0;
   InstanceState& state() noexcept { return state_; }
   std::size_t use_count() const noexcept { return refs_.load(std::memory_order_relaxed); }
 
@@ -61,29 +62,39 @@ class ObjectBlock {
   void last_reference_gone() noexcept;
   static void count_new() noexcept;
 
-  std::atomic<std::size_t> refs_{0};
+  // Every loaded object has these: they are kept small (a count of 2^32
+  // handles to one object would take 64 GiB of handles).
+  std::atomic<std::uint32_t> refs_{0};
+  bool tracked_ = false;
   // Objects with relationship members are on a per-process list that the cycle
   // collector walks (memory.md); these link them.
   ObjectBlock* prev_tracked_ = nullptr;
   ObjectBlock* next_tracked_ = nullptr;
-  bool tracked_ = false;
   std::size_t thread_ = 0;
-  const std::type_info& type_;
   InstanceState state_;
 };
 
 // Connects the relationship members of a new object to it (relationship.cpp).
 void bind_handles(ObjectBlock& block);
+// The same for an object the ORM creates from its mapper (rows being loaded).
+void bind_handles(ObjectBlock& block, const Mapper& mapper);
+
+// Selects the constructor of TypedBlock that value-initialises the object for a
+// known mapper.
+struct CreatedBy {
+  const Mapper* mapper;
+};
 
 template <class T>
 class TypedBlock final : public ObjectBlock {
  public:
   template <class... Args>
-  explicit TypedBlock(Args&&... args)
-      : ObjectBlock(typeid(T)), value_{std::forward<Args>(args)...} {
+  explicit TypedBlock(Args&&... args) : value_{std::forward<Args>(args)...} {
     bind_handles(*this);
   }
+  explicit TypedBlock(CreatedBy by) : value_{} { bind_handles(*this, *by.mapper); }
   void* object() noexcept override { return &value_; }
+  const std::type_info& type() const noexcept override { return typeid(T); }
 
  private:
   T value_;

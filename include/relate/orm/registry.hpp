@@ -193,7 +193,9 @@ class Registry {
                   "relate: a mapped struct must be default-constructible (relate creates "
                   "objects when it loads rows)");
     Mapper& m = add_mapper(typeid(T), std::string(type_name<T>()), std::move(table));
-    m.create_ = []() -> detail::ObjectBlock* { return new detail::TypedBlock<T>(); };
+    m.create_ = [](const Mapper& self) -> detail::ObjectBlock* {
+      return new detail::TypedBlock<T>(detail::CreatedBy{&self});
+    };
     m.registry_ = this;
     MapperBuilder<T> builder(m);
     std::forward<F>(define)(builder);

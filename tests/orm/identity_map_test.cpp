@@ -1,0 +1,132 @@
+// The identity map under volume and churn (spec 6.2): many objects of
+// two mappers with the same key values, objects leaving (expunge, last handle
+// gone) and coming back, on SQLite and PostgreSQL.
+
+#include <gtest/gtest.h>
+
+#include "support/orm_fixture.hpp"
+
+using namespace relate;
+using relate::testing::OrmTest;
+
+namespace {
+
+struct Item {
+  std::int64_t id = 0;
+  std::string name{};
+};
+
+struct Tag {
+  std::int64_t id = 0;
+  std::string name{};
+};
+
+class IdentityMapTest : public OrmTest {
+ protected:
+  static constexpr std::int64_t n = 600;  // 1,200 objects: the table grows several times
+
+  void SetUp() override {
+    OrmTest::SetUp();
+    registry_.map<Item>("items", [](auto& m) {
+      m.column("id", &Item::id, primary_key(), autoincrement(false));
+      m.column("name", &Item::name);
+    });
+    registry_.map<Tag>("tags", [](auto& m) {
+      m.column("id", &Tag::id, primary_key(), autoincrement(false));
+      m.column("name", &Tag::name);
+    });
+    create_schema();
+    auto s = session();
+    for (std::int64_t i = 1; i <= n; ++i) {
+      s.add(make<Item>({.id = i, .name = "item " + std::to_string(i)}));
+      s.add(make<Tag>({.id = i, .name = "tag " + std::to_string(i)}));
+    }
+    s.commit();
+    recorder_.clear();
+  }
+};
+
+TEST_P(IdentityMapTest, ManyObjectsComeAndGo) {
+  auto s = session();
+  auto items = s.query<Item>().all();
+  auto tags = s.query<Tag>().all();
+  ASSERT_EQ(items.size(), static_cast<std::size_t>(n));
+  ASSERT_EQ(tags.size(), static_cast<std::size_t>(n));
+  recorder_.clear();
+  // Every object by key, without SQL; the same key of the other mapper is
+  // another object.
+  for (std::int64_t i = 1; i <= n; ++i) {
+    auto item = s.get<Item>(i);
+    auto tag = s.get<Tag>(i);
+    ASSERT_TRUE(item && tag) << i;
+    EXPECT_EQ(item->name, "item " + std::to_string(i));
+    EXPECT_EQ(tag->name, "tag " + std::to_string(i));
+  }
+  EXPECT_EQ(recorder_.count("SELECT"), 0u);
+
+  // Every third item leaves through expunge; every fifth tag when its last
+  // handle goes (clean objects are not kept by the Session).
+  std::vector<Ptr<Item>> expunged;
+  for (auto& item : items) {
+    if (item->id % 3 == 0) {
+      s.expunge(item);
+      expunged.push_back(item);
+    }
+  }
+  std::erase_if(tags, [](const Ptr<Tag>& t) { return t.get()->id % 5 == 0; });
+  recorder_.clear();
+  for (std::int64_t i = 1; i <= n; ++i) {
+    auto item = s.get<Item>(i);
+    ASSERT_TRUE(item) << i;
+    EXPECT_EQ(item == items[static_cast<std::size_t>(i - 1)], i % 3 != 0) << i;
+    EXPECT_TRUE(s.contains(item));
+    auto tag = s.get<Tag>(i);
+    ASSERT_TRUE(tag) << i;
+    EXPECT_EQ(tag->name, "tag " + std::to_string(i));
+  }
+  // A SELECT for each object that left, and for nothing else.
+  EXPECT_EQ(recorder_.count("SELECT"), static_cast<std::size_t>(n / 3 + n / 5));
+  for (const auto& e : expunged) EXPECT_FALSE(s.contains(e));
+
+  // Objects that came back are in the map like the others.
+  recorder_.clear();
+  for (std::int64_t i = 3; i <= n; i += 3) EXPECT_TRUE(s.get<Item>(i));
+  EXPECT_EQ(recorder_.count("SELECT"), static_cast<std::size_t>(n / 3));  // not held: gone again
+  std::vector<Ptr<Item>> held;
+  for (std::int64_t i = 3; i <= n; i += 3) held.push_back(s.get<Item>(i));
+  recorder_.clear();
+  for (std::int64_t i = 3; i <= n; i += 3) EXPECT_EQ(s.get<Item>(i), held[i / 3 - 1]);
+  EXPECT_EQ(recorder_.count("SELECT"), 0u);
+}
+
+// Keys that share their low bits all start at the same slot: the entries of
+// one long collision chain, some taken out, are all found.
+TEST_P(IdentityMapTest, KeysSharingTheirLowBits) {
+  {
+    auto s = session();
+    for (std::int64_t k = 1; k <= 300; ++k)
+      s.add(make<Item>({.id = k * 4096, .name = "far " + std::to_string(k)}));
+    s.commit();
+  }
+  auto s = session();
+  auto all = s.query<Item>().all();
+  ASSERT_EQ(all.size(), static_cast<std::size_t>(n + 300));
+  for (std::int64_t k = 2; k <= 300; k += 2) s.expunge(s.get<Item>(k * 4096));
+  recorder_.clear();
+  for (std::int64_t k = 1; k <= 300; k += 2) {
+    auto item = s.get<Item>(k * 4096);
+    ASSERT_TRUE(item) << k;
+    EXPECT_EQ(item->name, "far " + std::to_string(k));
+  }
+  EXPECT_EQ(recorder_.count("SELECT"), 0u);
+  for (std::int64_t k = 2; k <= 300; k += 2) {
+    auto item = s.get<Item>(k * 4096);  // a new object, entered again
+    ASSERT_TRUE(item) << k;
+    EXPECT_EQ(s.get<Item>(k * 4096), item);
+  }
+  EXPECT_EQ(recorder_.count("SELECT"), 150u);
+}
+
+RELATE_INSTANTIATE_BACKENDS(IdentityMapTest);
+
+}  // namespace
