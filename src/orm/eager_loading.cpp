@@ -173,11 +173,7 @@ void run_batches(SessionImpl& s, const std::vector<const Key*>& keys,
   }
 }
 
-Object adopt(ObjectBlock* b) {
-  Object o(b);
-  if (b != nullptr) b->release();
-  return o;
-}
+Object adopt(ObjectBlock* b) { return Object::adopt(b); }
 
 // Selectin for one relationship over `owners`; returns every object the
 // members now hold (the owners of the next level) if `want_level`.
