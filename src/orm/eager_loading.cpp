@@ -53,6 +53,53 @@ struct KeyEqual {
 template <class V>
 using KeyMap = std::unordered_map<Key, V, KeyHash, KeyEqual>;
 
+// Group numbers by single integer key (what nearly every relationship joins
+// on): a flat table the rows of a selectin find their group in without
+// hashing Values or following nodes. Half full at most; consecutive keys take
+// consecutive slots.
+class IntGroups {
+ public:
+  // Empty unless every key is one integer.
+  explicit IntGroups(const std::vector<const Key*>& keys) {
+    for (const auto* k : keys)
+      if (k->size() != 1 || (*k)[0].kind() != ValueKind::integer) return;
+    std::size_t capacity = 16;
+    while (capacity < 2 * keys.size()) capacity *= 2;
+    slots_.assign(capacity, Slot{});
+    for (std::size_t g = 0; g < keys.size(); ++g) {
+      const std::int64_t key = (*keys[g])[0].as_integer();
+      std::size_t i = start(key);
+      while (slots_[i].group != 0) i = (i + 1) & (capacity - 1);
+      slots_[i] = Slot{key, static_cast<std::uint32_t>(g + 1)};
+    }
+    usable_ = true;
+  }
+  bool usable() const noexcept { return usable_; }
+  // The group of a row's key cell, or -1.
+  std::ptrdiff_t find(const Value& cell) const {
+    if (cell.kind() != ValueKind::integer) return -1;
+    const std::int64_t key = cell.as_integer();
+    for (std::size_t i = start(key);; i = (i + 1) & (slots_.size() - 1)) {
+      if (slots_[i].group == 0) return -1;
+      if (slots_[i].key == key) return static_cast<std::ptrdiff_t>(slots_[i].group) - 1;
+    }
+  }
+
+ private:
+  struct Slot {
+    std::int64_t key = 0;
+    std::uint32_t group = 0;  // group number + 1; 0: empty
+  };
+  // The key's low bits, with the high bits folded in so that keys sharing their
+  // low bits do not all start at one slot.
+  std::size_t start(std::int64_t key) const noexcept {
+    const auto k = static_cast<std::uint64_t>(key);
+    return static_cast<std::size_t>(k ^ (k >> 16) ^ (k >> 32) ^ (k >> 48)) & (slots_.size() - 1);
+  }
+  std::vector<Slot> slots_;
+  bool usable_ = false;
+};
+
 Key values_at(const Mapper& m, const void* obj, const std::vector<std::size_t>& columns) {
   Key out;
   out.reserve(columns.size());
@@ -173,11 +220,7 @@ void run_batches(SessionImpl& s, const std::vector<const Key*>& keys,
   }
 }
 
-Object adopt(ObjectBlock* b) {
-  Object o(b);
-  if (b != nullptr) b->release();
-  return o;
-}
+Object adopt(ObjectBlock* b) { return Object::adopt(b); }
 
 // Selectin for one relationship over `owners`; returns every object the
 // members now hold (the owners of the next level) if `want_level`.
@@ -262,12 +305,18 @@ std::vector<Object> selectin(SessionImpl& s, const Relationship& r,
       return order.empty() ? q : q.order_by(order);
     };
   }
+  const IntGroups int_groups(keys);
   run_batches(s, keys, make, [&](Row& row) {
     // The group first: making the object may move the row's strings.
-    auto g = group_of.find(RowKey{&row, &key_at});
+    std::ptrdiff_t g = -1;
+    if (int_groups.usable()) {
+      g = int_groups.find(row[key_at[0]]);
+    } else if (auto it = group_of.find(RowKey{&row, &key_at}); it != group_of.end()) {
+      g = static_cast<std::ptrdiff_t>(it->second);
+    }
     if (auto* b = s.instance_from_taken_row(target, row, 0)) {
       Object o = adopt(b);
-      if (g != group_of.end()) groups[g->second].items.push_back(std::move(o));
+      if (g >= 0) groups[static_cast<std::size_t>(g)].items.push_back(std::move(o));
     }
   });
   for (auto& g : groups) {

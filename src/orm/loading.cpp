@@ -64,24 +64,28 @@ detail::ObjectBlock* SessionImpl::object_for_row(const Mapper& mapper, const Row
     return st->block_;
   }
   detail::ObjectBlock* block = mapper.create();
-  Object guard(block);  // frees the object if filling it in throws
-  // Relationships of a loaded object load when first used.
-  if (mapper.relationships().size() != 0)
-    for (const auto& r : mapper.relationships())
-      detail::HandleAccess::set_loaded(r->handle(block->object()), false);
-  InstanceState& st = block->state();
-  void* obj = block->object();
-  for (std::size_t i = 0; i < cols.size(); ++i) set(*cols[i], obj, offset + i);
-  st.mapper_ = &mapper;
-  st.touched_ = false;  // read from the row just now
-  attach(st);
-  // Not in the map (located above): entered without a second lookup.
-  st.identity_ = std::move(key);
-  identity_map_.insert_at(place, st, hash);
-  st.has_identity_ = true;
-  st.unseen_ = true;  // the first handle access records it (as install_identity does)
-  snapshot(st);
-  block->retain();
+  block->retain();  // the reference returned; given back if filling the object in throws
+  try {
+    // Relationships of a loaded object load when first used.
+    if (mapper.relationships().size() != 0)
+      for (const auto& r : mapper.relationships())
+        detail::HandleAccess::set_loaded(r->handle(block->object()), false);
+    InstanceState& st = block->state();
+    void* obj = block->object();
+    for (std::size_t i = 0; i < cols.size(); ++i) set(*cols[i], obj, offset + i);
+    st.mapper_ = &mapper;
+    st.touched_ = false;  // read from the row just now
+    attach(st);
+    // Not in the map (located above): entered without a second lookup.
+    st.identity_ = std::move(key);
+    identity_map_.insert_at(place, st, hash);
+    st.has_identity_ = true;
+    st.unseen_ = true;  // the first handle access records it (as install_identity does)
+    snapshot(st);
+  } catch (...) {
+    block->release();
+    throw;
+  }
   return block;
 }
 

@@ -500,6 +500,35 @@ TEST_P(LoadingTest, TextKeysAndValuesSurviveEveryLoader) {
   EXPECT_EQ(recorder_.count("UPDATE"), 0u);
 }
 
+// Integer keys that share their low bits start at one slot of the table the
+// rows find their owners in.
+TEST_P(LoadingTest, SelectinFindsOwnersWhoseKeysShareTheirLowBits) {
+  {
+    auto s = session();
+    for (std::int64_t k = 1; k <= 40; ++k) {
+      auto u = make<User>({.id = k * 4096, .name = "u" + std::to_string(k)});
+      for (std::int64_t a = 0; a < k % 3; ++a)
+        u->addresses.push_back(
+            make<Address>({.email = std::to_string(k) + "." + std::to_string(a) + "@x"}));
+      s.add(u);
+    }
+    s.commit();
+  }
+  auto s = session();
+  auto users = s.query<User>().options(selectinload(&User::addresses)).order_by(&User::id).all();
+  ASSERT_EQ(users.size(), 40u);
+  recorder_.clear();
+  for (std::int64_t k = 1; k <= 40; ++k) {
+    const auto& u = users[static_cast<std::size_t>(k - 1)];
+    ASSERT_EQ(u->id, k * 4096);
+    std::vector<std::string> expected;
+    for (std::int64_t a = 0; a < k % 3; ++a)
+      expected.push_back(std::to_string(k) + "." + std::to_string(a) + "@x");
+    EXPECT_EQ(emails(u), expected) << k;
+  }
+  EXPECT_EQ(recorder_.statements().size(), 0u);
+}
+
 TEST_P(LoadingTest, ChainsLoadThreeLevelsDeep) {
   seed_tree();
   auto s = session();

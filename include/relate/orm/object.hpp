@@ -116,6 +116,12 @@ class Object {
     if (block_) block_->retain();
   }
   Object(const Object& o) noexcept : Object(o.block_) {}
+  /// Takes over a reference the block already counts (used by relate itself).
+  static Object adopt(detail::ObjectBlock* block) noexcept {
+    Object o;
+    o.block_ = block;
+    return o;
+  }
   Object(Object&& o) noexcept : block_(std::exchange(o.block_, nullptr)) {}
   Object& operator=(Object o) noexcept {
     std::swap(block_, o.block_);
