@@ -232,11 +232,11 @@ std::vector<Object> selectin(SessionImpl& s, const Relationship& r,
     if (want_level) collect_held(h, level, seen);
   };
   const Mapper& target = r.target();
-  // Owners whose member is unloaded, grouped by the key that finds their rows;
-  // a group also collects the objects its rows make.
+  // Owners whose member is unloaded, grouped by the key that finds their rows
+  // (usually one owner per key: it needs no vector).
   struct Group {
-    std::vector<ObjectBlock*> owners;
-    std::vector<Object> items;
+    ObjectBlock* owner = nullptr;
+    std::vector<ObjectBlock*> more_owners;
   };
   KeyMap<std::size_t> group_of;
   std::vector<Group> groups;
@@ -264,7 +264,8 @@ std::vector<Object> selectin(SessionImpl& s, const Relationship& r,
     }
     if (by_identity) {
       if (auto* st = s.find_identity(target, k)) {
-        populate(s, h, {Object(st->block())});
+        const Object found[] = {Object(st->block())};
+        populate(s, h, found);
         held(h);
         continue;
       }
@@ -272,9 +273,10 @@ std::vector<Object> selectin(SessionImpl& s, const Relationship& r,
     auto [it, fresh] = group_of.try_emplace(std::move(k), groups.size());
     if (fresh) {
       keys.push_back(&it->first);
-      groups.emplace_back();
+      groups.push_back({o.block(), {}});
+    } else {
+      groups[it->second].more_owners.push_back(o.block());
     }
-    groups[it->second].owners.push_back(o.block());
   }
   if (keys.empty()) return level;
 
@@ -306,6 +308,9 @@ std::vector<Object> selectin(SessionImpl& s, const Relationship& r,
     };
   }
   const IntGroups int_groups(keys);
+  // Every object the rows make, with its group, in row order; sorted into
+  // groups afterwards (one vector instead of one per group).
+  std::vector<std::pair<std::size_t, Object>> found;
   run_batches(s, keys, make, [&](Row& row) {
     // The group first: making the object may move the row's strings.
     std::ptrdiff_t g = -1;
@@ -316,16 +321,29 @@ std::vector<Object> selectin(SessionImpl& s, const Relationship& r,
     }
     if (auto* b = s.instance_from_taken_row(target, row, 0)) {
       Object o = adopt(b);
-      if (g >= 0) groups[static_cast<std::size_t>(g)].items.push_back(std::move(o));
+      if (g >= 0) found.emplace_back(static_cast<std::size_t>(g), std::move(o));
     }
   });
-  for (auto& g : groups) {
-    for (auto* owner : g.owners) {
+  // Counting sort by group, keeping row order within a group.
+  std::vector<std::size_t> start(groups.size() + 1, 0);
+  for (const auto& f : found) ++start[f.first + 1];
+  for (std::size_t g = 0; g < groups.size(); ++g) start[g + 1] += start[g];
+  std::vector<Object> items(found.size());
+  {
+    std::vector<std::size_t> next(start.begin(), start.end() - 1);
+    for (auto& f : found) items[next[f.first]++] = std::move(f.second);
+    found.clear();
+  }
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    const std::span<const Object> its(items.data() + start[g], start[g + 1] - start[g]);
+    auto fill = [&](ObjectBlock* owner) {
       RelationshipHandle& h = r.handle(owner);
-      if (h.is_loaded()) continue;  // the same object twice among the owners
-      populate(s, h, g.items);
+      if (h.is_loaded()) return;  // the same object twice among the owners
+      populate(s, h, its);
       held(h);
-    }
+    };
+    fill(groups[g].owner);
+    for (auto* owner : groups[g].more_owners) fill(owner);
   }
   return level;
 }
@@ -503,7 +521,7 @@ Loading strategy_of(RelationshipHandle& h) {
   return s == 0 ? h.relationship()->loading() : static_cast<Loading>(s - 1);
 }
 
-void populate(SessionImpl& s, RelationshipHandle& h, const std::vector<Object>& items) {
+void populate(SessionImpl& s, RelationshipHandle& h, std::span<const Object> items) {
   const Relationship& r = *h.relationship();
   ObjectBlock* owner = h.owner();
   if (!r.is_collection()) {

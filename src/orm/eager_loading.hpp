@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "orm/session_impl.hpp"
@@ -59,7 +60,7 @@ Loading strategy_of(RelationshipHandle& h);
 // Replaces a handle's value with loaded objects (reverse-side changes made
 // while it was unloaded apply on top; loaded children's reverse many-to-one is
 // set to the owner).
-void populate(SessionImpl& s, RelationshipHandle& h, const std::vector<Object>& items);
+void populate(SessionImpl& s, RelationshipHandle& h, std::span<const Object> items);
 
 // An entity query with its loader plan: the parts of the statement that joined
 // loading must see separately.

@@ -36,7 +36,12 @@ ObjectBlock* list_head = nullptr;
 thread_local std::size_t tracked_here = 0;
 thread_local std::size_t threshold_here = 10000;
 
-std::size_t this_thread() { return std::hash<std::thread::id>()(std::this_thread::get_id()); }
+// Every loaded object is tracked from the thread that loads it: the hash of its
+// id once per thread.
+std::size_t this_thread() {
+  thread_local const std::size_t id = std::hash<std::thread::id>()(std::this_thread::get_id());
+  return id;
+}
 
 }  // namespace
 

@@ -92,7 +92,14 @@ std::string_view to_string(Loading l) noexcept {
 std::string Relationship::describe() const { return owner_->class_name() + "." + name_; }
 
 RelationshipHandle& Relationship::handle(ObjectBlock* block) const {
-  return handle_of_(block->object());
+  return handle(block->object());
+}
+
+RelationshipHandle& Relationship::learn_handle_at(void* object) const {
+  RelationshipHandle& h = handle_of_(object);
+  handle_at_.store(reinterpret_cast<char*>(&h) - static_cast<char*>(object),
+                   std::memory_order_relaxed);
+  return h;
 }
 
 const Relationship* Mapper::find_relationship(std::string_view name) const noexcept {

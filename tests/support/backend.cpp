@@ -52,8 +52,13 @@ std::string postgres_server_url() {
 
 TestDatabase::TestDatabase(std::string_view backend) : backend_(backend) {
   if (backend_ == "sqlite") {
-    auto dir = std::filesystem::temp_directory_path() / ("relate_test_" + unique_suffix());
-    std::filesystem::create_directories(dir);
+    // A new directory every time: one named after the process id could be left
+    // behind by a run that crashed, and a later process with that id would then
+    // find the old tables in it.
+    std::string pattern = (std::filesystem::temp_directory_path() / "relate_test_XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr)
+      throw std::runtime_error("could not create a directory for a test database: " + pattern);
+    const std::filesystem::path dir(pattern);
     location_ = (dir / "test.db").string();
     url_ = "sqlite:///" + location_;  // absolute path: sqlite:////tmp/...
   } else if (backend_ == "postgresql") {

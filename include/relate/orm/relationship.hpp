@@ -6,6 +6,7 @@
 /// Registry::configure().
 
 #include <any>
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <string>
@@ -118,7 +119,13 @@ class Relationship {
   }
 
   /// The handle of this relationship inside an object of the owner struct.
-  detail::RelationshipHandle& handle(void* object) const { return handle_of_(object); }
+  detail::RelationshipHandle& handle(void* object) const {
+    // The member sits at the same place in every object of the struct: that
+    // place is learnt from the first object, and then no call is needed.
+    const std::ptrdiff_t at = handle_at_.load(std::memory_order_relaxed);
+    if (at < 0) return learn_handle_at(object);
+    return *reinterpret_cast<detail::RelationshipHandle*>(static_cast<char*>(object) + at);
+  }
   detail::RelationshipHandle& handle(detail::ObjectBlock* block) const;
   std::size_t index() const noexcept { return index_; }
   /// Whether `member` is the struct member this relationship was mapped on
@@ -147,7 +154,9 @@ class Relationship {
   const Table* secondary_ = nullptr;
   std::vector<std::pair<std::size_t, const Column*>> secondary_owner_;
   std::vector<std::pair<std::size_t, const Column*>> secondary_target_;
+  detail::RelationshipHandle& learn_handle_at(void* object) const;
   std::function<detail::RelationshipHandle&(void*)> handle_of_;
+  mutable std::atomic<std::ptrdiff_t> handle_at_{-1};  // bytes from the object, once known
   std::size_t index_ = 0;
   std::any member_;
 };
