@@ -1,6 +1,7 @@
 // Session bookkeeping: states, identity map, transactions (spec section 6).
 
 #include <algorithm>
+#include <array>
 #include <utility>
 
 #include "orm/handle_access.hpp"
@@ -93,6 +94,21 @@ IdentityMap::iterator IdentityMap::find(const Mapper* mapper, const std::vector<
   bool found = false;
   const std::size_t i = probe(mapper, key, hash, found);
   return found ? at(i) : end();
+}
+
+InstanceState* IdentityMap::find_integer(const Mapper* mapper, std::int64_t key,
+                                         std::size_t hash) const noexcept {
+  if (size_ == 0) return nullptr;
+  hash = slot_hash(hash);
+  for (ProbeSequence p(hash, capacity_);; p.next()) {
+    const Slot& s = slots_[p.slot()];
+    if (s.second == nullptr) return nullptr;
+    if (s.first.hash != hash) continue;  // an erased slot's hash never matches
+    const InstanceState& st = *s.second;
+    if (st.mapper() != mapper || st.identity().size() != 1) continue;
+    const std::int64_t* held = st.identity().front().if_integer();
+    if (held != nullptr && *held == key) return s.second;
+  }
 }
 
 IdentityMap::const_iterator IdentityMap::find(const Mapper* mapper,
@@ -823,6 +839,21 @@ detail::ObjectBlock* SessionImpl::get(const Mapper& mapper, std::span<const Valu
     break;
   }
   return found;
+}
+
+detail::ObjectBlock* SessionImpl::get_by_integer(const Mapper& mapper, std::int64_t key) {
+  // Only an up-to-date object under a single integer key is found here; the
+  // rest (other key types, boolean normalisation, loads, errors) is get()'s.
+  const auto& pk = mapper.primary_key();
+  if (pk.size() == 1 && mapper.columns()[pk.front()]->type().kind == TypeKind::integer) {
+    InstanceState* st = identity_map_.find_integer(&mapper, key, integer_key_hash(&mapper, key));
+    if (st != nullptr && !st->needs_load()) {
+      st->block_->retain();
+      return st->block_;
+    }
+  }
+  const std::array<Value, 1> given{Value(key)};
+  return get(mapper, given);
 }
 
 detail::ObjectBlock* SessionImpl::merge(detail::ObjectBlock* source, bool load) {

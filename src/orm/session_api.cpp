@@ -71,6 +71,9 @@ const Mapper& Session::registry_mapper(const std::type_info& type) const {
 detail::ObjectBlock* Session::get_block(const Mapper& mapper, std::span<const Value> key) {
   return impl_->get(mapper, key);
 }
+detail::ObjectBlock* Session::get_block_by_integer(const std::type_info& type, std::int64_t key) {
+  return impl_->get_by_integer(impl_->mapper_for(type), key);
+}
 detail::ObjectBlock* Session::merge_block(detail::ObjectBlock* source, bool load) {
   if (source == nullptr) throw InvalidRequest("merge() of a null object handle");
   return impl_->merge(source, load);

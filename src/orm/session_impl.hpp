@@ -24,12 +24,23 @@
 
 namespace relate {
 
+// An integer Value hashes as its integer does (integer_key_hash relies on it).
 std::size_t hash_value(const Value& v) noexcept;
 
+inline std::size_t hash_key_start(const Mapper* mapper) noexcept {
+  return std::hash<const void*>()(mapper);
+}
+inline std::size_t hash_key_next(std::size_t h, std::size_t value_hash) noexcept {
+  return h * 1000003u ^ value_hash;
+}
 inline std::size_t hash_key(const Mapper* mapper, const std::vector<Value>& key) noexcept {
-  std::size_t h = std::hash<const void*>()(mapper);
-  for (const auto& v : key) h = h * 1000003u ^ hash_value(v);
+  std::size_t h = hash_key_start(mapper);
+  for (const auto& v : key) h = hash_key_next(h, hash_value(v));
   return h;
+}
+// hash_key(mapper, {Value(key)}) without the Value.
+inline std::size_t integer_key_hash(const Mapper* mapper, std::int64_t key) noexcept {
+  return hash_key_next(hash_key_start(mapper), std::hash<std::int64_t>()(key));
 }
 
 struct IdentityKey {
@@ -119,6 +130,9 @@ class IdentityMap {
     return find(mapper, key, hash_key(mapper, key));
   }
   const_iterator find(const Mapper* mapper, const std::vector<Value>& key) const;
+  // The object under a single integer key (hash: integer_key_hash), or null.
+  InstanceState* find_integer(const Mapper* mapper, std::int64_t key,
+                              std::size_t hash) const noexcept;
   iterator find(const IdentityKey& k) { return find(k.mapper, k.key); }
   void erase(iterator it) noexcept;
   std::size_t erase(const IdentityKey& k);
@@ -204,6 +218,7 @@ class SessionImpl {
   void expire_all();
   void refresh(InstanceState& st);
   detail::ObjectBlock* get(const Mapper& mapper, std::span<const Value> key);
+  detail::ObjectBlock* get_by_integer(const Mapper& mapper, std::int64_t key);
   detail::ObjectBlock* get(const Mapper& mapper, const std::vector<Value>& key) {
     return get(mapper, std::span<const Value>(key));
   }

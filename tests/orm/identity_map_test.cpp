@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <limits>
+
 #include "support/orm_fixture.hpp"
 
 using namespace relate;
@@ -125,6 +128,33 @@ TEST_P(IdentityMapTest, KeysSharingTheirLowBits) {
     EXPECT_EQ(s.get<Item>(k * 4096), item);
   }
   EXPECT_EQ(recorder_.count("SELECT"), 150u);
+}
+
+// get() of an integer key takes a shorter way into the map than other keys:
+// every integer type names the same object, a key of another kind or an
+// expired object goes the general way, and a miss still reaches the database.
+TEST_P(IdentityMapTest, IntegerKeysOfEveryTypeFindTheSameObject) {
+  auto s = session();
+  auto item = s.get<Item>(std::int64_t{7});
+  ASSERT_TRUE(item);
+  recorder_.clear();
+  EXPECT_EQ(s.get<Item>(7), item);
+  EXPECT_EQ(s.get<Item>(short{7}), item);
+  EXPECT_EQ(s.get<Item>(7u), item);
+  EXPECT_EQ(s.get<Item>(std::uint64_t{7}), item);  // range-checked: the general way
+  EXPECT_EQ(s.get<Item>(7L), item);
+  auto tag = s.get<Tag>(7);  // the same value under another mapper
+  ASSERT_TRUE(tag);
+  EXPECT_NE(static_cast<const void*>(tag.get()), static_cast<const void*>(item.get()));
+  EXPECT_EQ(recorder_.count("SELECT"), 1u) << "only the Tag comes from the database";
+
+  recorder_.clear();
+  s.expire(item);
+  EXPECT_EQ(s.get<Item>(7), item);  // expired: reloaded into the same object
+  EXPECT_EQ(recorder_.count("SELECT"), 1u);
+  EXPECT_FALSE(s.get<Item>(n + 1));  // not in the map, no row
+  EXPECT_EQ(recorder_.count("SELECT"), 2u);
+  EXPECT_THROW(s.get<Item>(std::numeric_limits<std::uint64_t>::max()), ConversionError);
 }
 
 RELATE_INSTANTIATE_BACKENDS(IdentityMapTest);

@@ -55,6 +55,8 @@ class Value {
   const std::string& as_text() const;
   const Blob& as_blob() const;
   bool as_boolean() const;
+  /// The integer held, or null when the Value holds another kind (a boolean too).
+  const std::int64_t* if_integer() const noexcept { return std::get_if<std::int64_t>(&v_); }
 
   /// A short human-readable rendering for logs and messages: strings quoted,
   /// long text and blobs abbreviated. Never used to build SQL.

@@ -8,6 +8,8 @@
 /// thread at a time.
 
 #include <array>
+#include <concepts>
+#include <cstdint>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -15,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <typeinfo>
 #include <vector>
 
 #include "relate/core/compiled.hpp"
@@ -60,6 +63,11 @@ class SessionImpl;
 namespace detail {
 // A primary-key argument of Session::get(): any mapped value type, and string
 // literals for text keys (get<Seat>("main", 12)).
+// Integers that convert to a 64-bit SQL integer without a range check.
+template <class K>
+concept plain_integer_key = std::integral<K> && !std::same_as<K, bool> && !std::same_as<K, char> &&
+                            (std::is_signed_v<K> || sizeof(K) < sizeof(std::int64_t));
+
 template <class K>
 Value key_value(const K& key) {
   if constexpr (SqlValueType<K>)
@@ -96,8 +104,13 @@ class Session {
   /// Composite keys take one argument per key column, in key order.
   template <class T, class... Key>
   Ptr<T> get(const Key&... key) {
-    const std::array<Value, sizeof...(Key)> values{detail::key_value(key)...};
-    return Ptr<T>::adopt(get_block(registry_mapper(typeid(T)), values));
+    if constexpr (sizeof...(Key) == 1 && (detail::plain_integer_key<Key> && ...)) {
+      // The common integer key goes without a Value (see get_block_by_integer).
+      return Ptr<T>::adopt(get_block_by_integer(typeid(T), static_cast<std::int64_t>(key)...));
+    } else {
+      const std::array<Value, sizeof...(Key)> values{detail::key_value(key)...};
+      return Ptr<T>::adopt(get_block(registry_mapper(typeid(T)), values));
+    }
   }
 
   /// SQLAlchemy's Session.delete(): the row is deleted at the next flush.
@@ -176,6 +189,10 @@ class Session {
  private:
   const Mapper& registry_mapper(const std::type_info& type) const;
   detail::ObjectBlock* get_block(const Mapper& mapper, std::span<const Value> key);
+  // get() of one integer key: a probe of the identity map without building a
+  // Value, falling back to get_block() for anything but an up-to-date object
+  // under a single integer primary key.
+  detail::ObjectBlock* get_block_by_integer(const std::type_info& type, std::int64_t key);
   detail::ObjectBlock* merge_block(detail::ObjectBlock* source, bool load);
 
   std::unique_ptr<SessionImpl> impl_;
