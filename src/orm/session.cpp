@@ -845,7 +845,9 @@ detail::ObjectBlock* SessionImpl::get_by_integer(const Mapper& mapper, std::int6
   // Only an up-to-date object under a single integer key is found here; the
   // rest (other key types, boolean normalisation, loads, errors) is get()'s.
   const auto& pk = mapper.primary_key();
-  if (pk.size() == 1 && mapper.columns()[pk.front()]->type().kind == TypeKind::integer) {
+  const TypeKind kind = pk.size() == 1 ? mapper.columns()[pk.front()]->type().kind : TypeKind::text;
+  if (kind == TypeKind::integer || kind == TypeKind::big_integer ||
+      kind == TypeKind::small_integer) {
     InstanceState* st = identity_map_.find_integer(&mapper, key, integer_key_hash(&mapper, key));
     if (st != nullptr && !st->needs_load()) {
       st->block_->retain();

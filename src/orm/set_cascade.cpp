@@ -403,12 +403,12 @@ void UnitOfWork::plan_set_cascades() {
   };
   auto batches = [&] {
     std::map<std::pair<std::string, std::size_t>, Batch> by;
-    std::vector<InstanceState*> marked(s_.marked_deleted_.begin(), s_.marked_deleted_.end());
-    std::sort(marked.begin(), marked.end(), [](const InstanceState* a, const InstanceState* b) {
-      return key_less(a->identity_, b->identity_);
+    const std::vector<InstanceState*> marked(s_.marked_deleted_.begin(), s_.marked_deleted_.end());
+    const auto order = key_order(marked.size(), [&](std::size_t i) -> const std::vector<Value>& {
+      return marked[i]->identity_;
     });
-    for (auto* st : marked)
-      for (const auto& r : st->mapper_->relationships())
+    for (std::size_t i : order)
+      for (InstanceState* st = marked[i]; const auto& r : st->mapper_->relationships())
         if (set_candidate(*st, *r)) {
           auto& b = by[{r->owner().class_name(), r->index()}];
           b.rel = r.get();

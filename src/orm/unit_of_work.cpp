@@ -45,32 +45,6 @@ bool key_less(const std::vector<Value>& a, const std::vector<Value>& b) {
   return a.size() < b.size();
 }
 
-namespace {
-// Positions 0..n-1 in the order of key_less over key_of(i). Single integer keys
-// (the usual case) are sorted as plain integers.
-template <class KeyOf>
-std::vector<std::size_t> key_order(std::size_t n, KeyOf key_of) {
-  std::vector<std::size_t> order(n);
-  bool integers = true;
-  std::vector<std::pair<std::int64_t, std::size_t>> plain;
-  plain.reserve(n);
-  for (std::size_t i = 0; i < n && integers; ++i) {
-    const std::vector<Value>& k = key_of(i);
-    integers = k.size() == 1 && k.front().kind() == ValueKind::integer;
-    if (integers) plain.emplace_back(k.front().as_integer(), i);
-  }
-  if (integers) {
-    std::sort(plain.begin(), plain.end());
-    for (std::size_t i = 0; i < n; ++i) order[i] = plain[i].second;
-    return order;
-  }
-  for (std::size_t i = 0; i < n; ++i) order[i] = i;
-  std::sort(order.begin(), order.end(),
-            [&](std::size_t a, std::size_t b) { return key_less(key_of(a), key_of(b)); });
-  return order;
-}
-}  // namespace
-
 void UnitOfWork::set_member(InstanceState& st, std::size_t column, const Value& v) {
   const auto& attr = *st.mapper_->columns()[column];
   void* obj = st.block_->object();

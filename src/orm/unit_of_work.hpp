@@ -3,6 +3,8 @@
 // objects; set_cascade.cpp turns cascades over rows that are not in memory into
 // set statements (one per table level).
 
+#include <algorithm>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -16,6 +18,30 @@ namespace relate {
 
 // Orders primary keys the same way in every run (statement order, tests).
 bool key_less(const std::vector<Value>& a, const std::vector<Value>& b);
+
+// Positions 0..n-1 in the order of key_less over key_of(i). Single integer keys
+// (the usual case) are sorted as plain integers.
+template <class KeyOf>
+inline std::vector<std::size_t> key_order(std::size_t n, KeyOf key_of) {
+  std::vector<std::size_t> order(n);
+  bool integers = true;
+  std::vector<std::pair<std::int64_t, std::size_t>> plain;
+  plain.reserve(n);
+  for (std::size_t i = 0; i < n && integers; ++i) {
+    const std::vector<Value>& k = key_of(i);
+    integers = k.size() == 1 && k.front().kind() == ValueKind::integer;
+    if (integers) plain.emplace_back(k.front().as_integer(), i);
+  }
+  if (integers) {
+    std::sort(plain.begin(), plain.end());
+    for (std::size_t i = 0; i < n; ++i) order[i] = plain[i].second;
+    return order;
+  }
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return key_less(key_of(a), key_of(b)); });
+  return order;
+}
 
 // Whether a cascade along `r` (a one-to-many) can be carried out with set
 // statements when its children are not in memory: nothing below needs objects

@@ -140,16 +140,12 @@ class InstanceState {
   friend class detail::ObjectBlock;
   friend struct StateAccess;
 
+  // What a handle access and an identity-map hit read comes first, so that
+  // with the block's reference count it shares one cache line (ObjectBlock).
   detail::ObjectBlock* block_ = nullptr;
   const Mapper* mapper_ = nullptr;
   SessionImpl* session_ = nullptr;
-  std::vector<Value> identity_;
-  // Column values as the database last had them (index = mapper column index);
-  // comparing against them is how changes to plain struct members are found.
-  detail::CommittedValues committed_;
-  detail::ColumnBits expired_;
   std::size_t expired_count_ = 0;
-  std::uint64_t insert_order_ = 0;
   bool has_identity_ = false;
   bool deleted_ = false;            // DELETE flushed, transaction not yet ended
   bool marked_for_delete_ = false;  // in session.deleted(), waiting for flush
@@ -170,6 +166,12 @@ class InstanceState {
   // Place on the Session's list of persistent objects with touched_ set
   // (SessionImpl::touched_), which the flush compares.
   std::uint32_t touched_at_ = not_seen;
+  std::vector<Value> identity_;
+  // Column values as the database last had them (index = mapper column index);
+  // comparing against them is how changes to plain struct members are found.
+  detail::CommittedValues committed_;
+  detail::ColumnBits expired_;
+  std::uint64_t insert_order_ = 0;
   struct ParentLink {
     const Relationship* relationship;
     const void* parent;

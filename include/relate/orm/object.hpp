@@ -66,12 +66,13 @@ class ObjectBlock {
   // handles to one object would take 64 GiB of handles).
   std::atomic<std::uint32_t> refs_{0};
   bool tracked_ = false;
+  // Next to the count: a handle access reads the state's first fields.
+  InstanceState state_;
   // Objects with relationship members are on a per-process list that the cycle
   // collector walks (memory.md); these link them.
   ObjectBlock* prev_tracked_ = nullptr;
   ObjectBlock* next_tracked_ = nullptr;
   std::size_t thread_ = 0;
-  InstanceState state_;
 };
 
 // Connects the relationship members of a new object to it (relationship.cpp).
