@@ -229,24 +229,13 @@ void SessionImpl::note_seen(InstanceState& st) noexcept {
   mark_touched(st);
   if (!st.unseen_) return;
   st.unseen_ = false;
-  if (st.session_ != this || st.seen_at_ != InstanceState::not_seen) return;
-  try {
-    seen_.push_back(&st);
-    st.seen_at_ = static_cast<std::uint32_t>(seen_.size() - 1);
-  } catch (...) {
+  if (st.session_ == this && !seen_.add(st))
     seen_overflow_ = true;  // the next autoflush compares everything instead
-  }
 }
 
 void SessionImpl::forget_seen(InstanceState& st) noexcept {
   st.unseen_ = false;
-  if (st.seen_at_ == InstanceState::not_seen) return;
-  const std::uint32_t at = st.seen_at_;
-  st.seen_at_ = InstanceState::not_seen;
-  if (at >= seen_.size() || seen_[at] != &st) return;
-  seen_[at] = seen_.back();
-  seen_.pop_back();
-  if (at < seen_.size()) seen_[at]->seen_at_ = at;
+  seen_.remove(st);
 }
 
 void SessionImpl::note_left_parent(InstanceState& st) noexcept {
@@ -261,27 +250,13 @@ void SessionImpl::note_left_parent(InstanceState& st) noexcept {
 
 void SessionImpl::mark_touched(InstanceState& st) noexcept {
   st.touched_ = true;
-  if (st.touched_at_ != InstanceState::not_seen || st.session_ != this || !st.has_identity_) return;
-  try {
-    touched_.push_back(&st);
-    st.touched_at_ = static_cast<std::uint32_t>(touched_.size() - 1);
-  } catch (...) {
-    touched_overflow_ = true;
-  }
+  if (st.session_ == this && st.has_identity_ && !touched_.add(st)) touched_overflow_ = true;
 }
 
-void SessionImpl::forget_touched(InstanceState& st) noexcept {
-  if (st.touched_at_ == InstanceState::not_seen) return;
-  const std::uint32_t at = st.touched_at_;
-  st.touched_at_ = InstanceState::not_seen;
-  if (at >= touched_.size() || touched_[at] != &st) return;
-  touched_[at] = touched_.back();
-  touched_.pop_back();
-  if (at < touched_.size()) touched_[at]->touched_at_ = at;
-}
+void SessionImpl::forget_touched(InstanceState& st) noexcept { touched_.remove(st); }
 
 std::vector<InstanceState*> SessionImpl::touched_objects() const {
-  if (!touched_overflow_) return touched_;
+  if (!touched_overflow_) return touched_.items();
   std::vector<InstanceState*> out;
   for (const auto& [k, st] : identity_map_)
     if (st->touched_) out.push_back(st);
@@ -289,10 +264,7 @@ std::vector<InstanceState*> SessionImpl::touched_objects() const {
 }
 
 void SessionImpl::reset_seen() noexcept {
-  for (auto* st : seen_) {
-    st->seen_at_ = InstanceState::not_seen;
-    st->unseen_ = st->session_ == this && st->has_identity_;
-  }
+  for (auto* st : seen_.items()) st->unseen_ = st->session_ == this && st->has_identity_;
   seen_.clear();
   seen_overflow_ = false;
 }
@@ -301,7 +273,7 @@ bool SessionImpl::autoflush_has_work() const {
   if (!pending_.empty() || !marked_deleted_.empty() || changes_ != 0 || seen_overflow_ ||
       waiting_changes_)
     return true;
-  for (auto* st : seen_)
+  for (auto* st : seen_.items())
     if (st->session_ == this && st->has_identity_ && !st->deleted_ && !changed_columns(*st).empty())
       return true;
   return false;

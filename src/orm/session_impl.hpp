@@ -173,6 +173,46 @@ class IdentityMap {
   std::size_t erased_ = 0;  // slots with the erased marker
 };
 
+// A list of objects in which each object keeps its own place (the InstanceState
+// member `Place`), so that entering, leaving and "is it there" take constant
+// time whatever the list's length: the Session's lists of objects reached since
+// the last flush and of objects a flush compares.
+template <std::uint32_t InstanceState::*Place>
+class PlacedStates {
+ public:
+  static constexpr std::uint32_t nowhere = InstanceState::not_seen;
+  static bool contains(const InstanceState& st) noexcept { return st.*Place != nowhere; }
+  // Enters `st` unless it is there; false (nothing entered) if memory ran out.
+  bool add(InstanceState& st) noexcept {
+    if (contains(st)) return true;
+    try {
+      items_.push_back(&st);
+    } catch (...) {
+      return false;
+    }
+    st.*Place = static_cast<std::uint32_t>(items_.size() - 1);
+    return true;
+  }
+  // The last object takes the place of the one leaving.
+  void remove(InstanceState& st) noexcept {
+    if (!contains(st)) return;
+    const std::uint32_t at = st.*Place;
+    st.*Place = nowhere;
+    if (at >= items_.size() || items_[at] != &st) return;
+    items_[at] = items_.back();
+    items_.pop_back();
+    if (at < items_.size()) items_[at]->*Place = at;
+  }
+  void clear() noexcept {
+    for (auto* st : items_) st->*Place = nowhere;
+    items_.clear();
+  }
+  const std::vector<InstanceState*>& items() const noexcept { return items_; }
+
+ private:
+  std::vector<InstanceState*> items_;
+};
+
 // Values bound in one statement by the ORM's IN lists (selectin, set-based
 // cascades, restrict checks, batched deletes): under SQLite's 32,766 and
 // PostgreSQL's 65,535 parameters, and enough for 10,000 parents in one go.
@@ -395,10 +435,10 @@ class SessionImpl {
   std::vector<std::pair<InstanceState*, std::vector<Value>>> rekeyed_;
   // Persistent objects reached through a handle since the last flush, and
   // whether a note could not be recorded (the next autoflush then runs in full).
-  std::vector<InstanceState*> seen_;
+  PlacedStates<&InstanceState::seen_at_> seen_;
   bool seen_overflow_ = false;
   std::uint64_t changes_ = 0;  // note_change() calls since the last flush
-  std::vector<InstanceState*> touched_;
+  PlacedStates<&InstanceState::touched_at_> touched_;
   bool touched_overflow_ = false;
   // Owners whose relationships changed, and children that left a parent, since
   // the last flush (what the flush would otherwise find by a pass over the

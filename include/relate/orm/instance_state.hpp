@@ -19,6 +19,9 @@ class Mapper;
 class Relationship;
 class SessionImpl;
 class UnitOfWork;
+class InstanceState;
+template <std::uint32_t InstanceState::*Place>
+class PlacedStates;
 
 namespace detail {
 class ObjectBlock;
@@ -139,6 +142,8 @@ class InstanceState {
   friend class Mapper;
   friend class detail::ObjectBlock;
   friend struct StateAccess;
+  template <std::uint32_t InstanceState::*Place>
+  friend class PlacedStates;
 
   // What a handle access and an identity-map hit read comes first, so that
   // with the block's reference count it shares one cache line (ObjectBlock).
