@@ -552,29 +552,50 @@ void UnitOfWork::save_mapper(const Mapper& m) {
           "Circular dependency detected among new " + m.class_name() +
           " rows that reference each other; set post_update = true on one of the relationships");
     }
-    std::vector<Insert> rows;
-    rows.reserve(ready.size());
-    std::vector<Update> switched;
-    for (auto* st : ready) {
-      apply_links(*st);
-      auto rs = row_switch_.empty() ? row_switch_.end() : row_switch_.find(st);
-      if (rs != row_switch_.end()) {
+    // Row switches first (spec 5.6): their UPDATEs run before the level's INSERTs.
+    std::vector<InstanceState*> new_rows;
+    if (row_switch_.empty()) {
+      new_rows = std::move(ready);
+    } else {
+      std::vector<Update> switched;
+      for (auto* st : ready) {
+        auto rs = row_switch_.find(st);
+        if (rs == row_switch_.end()) {
+          new_rows.push_back(st);
+          continue;
+        }
+        apply_links(*st);
         std::vector<std::size_t> all;
         for (const auto& c : m.columns()) all.push_back(c->index());
         switched.push_back(make_update(*st, std::move(all), rs->second));
-      } else {
-        rows.push_back(make_insert(*st));
+      }
+      if (!switched.empty()) {
+        execute_updates(m, switched);
+        for (auto& u : switched) {
+          inserted_.insert(u.st);
+          updates_[&m].push_back(std::move(u));
+        }
       }
     }
-    if (!switched.empty()) {
-      execute_updates(m, switched);
-      for (auto& u : switched) updates_[&m].push_back(std::move(u));
-    }
-    if (!rows.empty()) {
+    // INSERTs in chunks, each built just before it runs: the values of a
+    // chunk stay in the cache, and a large flush does not hold a copy of every
+    // new row's values at once.
+    constexpr std::size_t rows_per_chunk = 1024;
+    std::vector<Insert> rows;
+    rows.reserve(std::min(new_rows.size(), rows_per_chunk));
+    for (std::size_t from = 0; from < new_rows.size(); from += rows_per_chunk) {
+      const std::size_t to = std::min(new_rows.size(), from + rows_per_chunk);
+      rows.clear();
+      for (std::size_t i = from; i < to; ++i) {
+        apply_links(*new_rows[i]);
+        rows.push_back(make_insert(*new_rows[i]));
+      }
       execute_inserts(m, rows);
-      for (const auto& r : rows) inserts_.push_back(r.st);
+      for (const auto& r : rows) {
+        inserts_.push_back(r.st);
+        inserted_.insert(r.st);
+      }
     }
-    for (auto* st : ready) inserted_.insert(st);
     remaining = std::move(waiting);
   }
   update_rows(later);
