@@ -172,11 +172,24 @@ Result Connection::execute_positional(const CompiledStatement& statement,
 Result Connection::execute_many(const CompiledStatement& statement,
                                 std::span<const std::vector<Value>> sets) {
   auto& s = state();
+  // When every placeholder takes the set's value at its own position (what the
+  // unit of work compiles), the sets are bound as they are: copying them would
+  // copy every string of a large flush once more.
+  bool in_order = statement.keys.size() == statement.params.size();
+  for (std::size_t i = 0; i < statement.params.size() && in_order; ++i)
+    in_order = statement.params[i].key == static_cast<int>(i);
+  for (const auto& set : sets) {
+    if (!in_order) break;
+    in_order = set.size() == statement.params.size();
+  }
   std::vector<std::vector<Value>> bound;
-  bound.reserve(sets.size());
-  for (const auto& set : sets) bound.push_back(statement.bind(set));
-  if (const Echo* e = s.echo()) e->batch(statement.sql, bound);
-  BatchOutcome outcome = s.driver().execute_many(statement.sql, bound);
+  if (!in_order) {
+    bound.reserve(sets.size());
+    for (const auto& set : sets) bound.push_back(statement.bind(set));
+    sets = bound;
+  }
+  if (const Echo* e = s.echo()) e->batch(statement.sql, sets);
+  BatchOutcome outcome = s.driver().execute_many(statement.sql, sets);
   auto result = std::make_shared<detail::ResultState>();
   result->columns = std::move(outcome.columns);
   result->rows.assign(std::make_move_iterator(outcome.rows.begin()),

@@ -15,7 +15,7 @@ std::vector<Value> Mapper::primary_key_of(const void* object) const {
   return key;
 }
 
-bool Mapper::key_is_unassigned(const std::vector<Value>& key) const {
+bool Mapper::key_is_unassigned(std::span<const Value> key) const {
   for (std::size_t k = 0; k < key.size(); ++k) {
     const Value& v = key[k];
     if (v.is_null()) return true;

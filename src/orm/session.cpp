@@ -196,6 +196,40 @@ void IdentityMap::remove(InstanceState& st) {
   if (it != end() && it->second == &st) erase(it);
 }
 
+void PendingObjects::emplace(std::uint64_t order, InstanceState* st) {
+  if (entries_.empty() || entries_.back().first < order) {
+    if (entries_.size() >= 64 && 2 * live_ < entries_.size())
+      std::erase_if(entries_, [](const Entry& e) { return e.second == nullptr; });
+    entries_.push_back({order, st});
+    ++live_;
+    return;
+  }
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), order,
+                             [](const Entry& e, std::uint64_t o) { return e.first < o; });
+  if (it != entries_.end() && it->first == order) {
+    if (it->second == nullptr) ++live_;
+    it->second = st;
+    return;
+  }
+  entries_.insert(it, {order, st});
+  ++live_;
+}
+
+void PendingObjects::erase(std::uint64_t order) noexcept {
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), order,
+                             [](const Entry& e, std::uint64_t o) { return e.first < o; });
+  if (it == entries_.end() || it->first != order || it->second == nullptr) return;
+  it->second = nullptr;
+  if (--live_ == 0) entries_.clear();
+}
+
+std::vector<InstanceState*> PendingObjects::objects() const {
+  std::vector<InstanceState*> out;
+  out.reserve(live_);
+  for (const auto& e : *this) out.push_back(e.second);
+  return out;
+}
+
 SessionImpl::SessionImpl(Engine engine, Registry& registry, SessionOptions options)
     : engine_(std::move(engine)), registry_(registry), options_(options) {
   registry_.configure();
@@ -460,8 +494,15 @@ void SessionImpl::add_with_cascade(InstanceState& st, std::vector<InstanceState*
   for (const auto& r : m.relationships()) {
     if (!r->cascade().has(Cascade::save_update) || r->options().viewonly) continue;
     detail::RelationshipHandle& h = r->handle(st.block_->object());
+    // Objects already here are left out at once (a child's parent, usually).
     std::vector<Object> related;
-    h.for_each([&](detail::ObjectBlock* b) { related.emplace_back(b); });
+    if (r->is_collection()) {
+      auto& c = detail::HandleAccess::collection(h);
+      related.reserve(c.raw_size() + detail::HandleAccess::removed(c).size());
+    }
+    h.for_each([&](detail::ObjectBlock* b) {
+      if (b->state().session_ != this) related.emplace_back(b);
+    });
     if (r->is_collection()) {
       for (const auto& o : detail::HandleAccess::removed(detail::HandleAccess::collection(h)))
         related.push_back(o);
@@ -1120,7 +1161,7 @@ void SessionImpl::end_transaction(bool committed) {
     identity_map_.assign(*st);
   }
   rekeyed_.clear();
-  for (auto& [o, st] : std::map<std::uint64_t, InstanceState*>(pending_)) detach(*st, false);
+  for (auto* st : pending_.objects()) detach(*st, false);
   for (auto* st : std::vector<InstanceState*>(deleted_.begin(), deleted_.end())) {
     deleted_.erase(st);
     st->deleted_ = false;

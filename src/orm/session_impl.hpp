@@ -12,6 +12,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "orm/pointer_index.hpp"
 #include "relate/core/statement.hpp"
 #include "relate/engine/connection.hpp"
 #include "relate/engine/engine.hpp"
@@ -211,6 +212,60 @@ class PlacedStates {
 
  private:
   std::vector<InstanceState*> items_;
+};
+
+// The pending objects by add order (their INSERTs go in that order): a vector
+// of (order, object), appended to as objects are added. Erasing leaves a gap
+// (object null) that iteration skips, so erasing never moves entries; the next
+// append compacts when gaps are most of the vector.
+class PendingObjects {
+ public:
+  struct Entry {
+    std::uint64_t first;  // the add order
+    InstanceState* second;
+  };
+  class iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = Entry;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const Entry*;
+    using reference = const Entry&;
+    iterator() = default;
+    iterator(const Entry* at, const Entry* end) : at_(at), end_(end) { skip(); }
+    const Entry& operator*() const { return *at_; }
+    const Entry* operator->() const { return at_; }
+    iterator& operator++() {
+      ++at_;
+      skip();
+      return *this;
+    }
+    friend bool operator==(const iterator& a, const iterator& b) { return a.at_ == b.at_; }
+
+   private:
+    void skip() {
+      while (at_ != end_ && at_->second == nullptr) ++at_;
+    }
+    const Entry* at_ = nullptr;
+    const Entry* end_ = nullptr;
+  };
+
+  iterator begin() const noexcept { return {entries_.data(), entries_.data() + entries_.size()}; }
+  iterator end() const noexcept {
+    return {entries_.data() + entries_.size(), entries_.data() + entries_.size()};
+  }
+  bool empty() const noexcept { return live_ == 0; }
+  std::size_t size() const noexcept { return live_; }
+  // Enters `st` at `order`: at the end for a newly added object, in its old
+  // place for one a failed flush puts back.
+  void emplace(std::uint64_t order, InstanceState* st);
+  void erase(std::uint64_t order) noexcept;
+  // The objects, in order (a copy to iterate while erasing).
+  std::vector<InstanceState*> objects() const;
+
+ private:
+  std::vector<Entry> entries_;  // by order
+  std::size_t live_ = 0;
 };
 
 // Values bound in one statement by the ORM's IN lists (selectin, set-based
@@ -419,11 +474,11 @@ class SessionImpl {
   std::optional<Transaction> transaction_;
 
   IdentityMap identity_map_;
-  std::map<std::uint64_t, InstanceState*> pending_;  // by add order
+  PendingObjects pending_;
   std::uint64_t next_insert_order_ = 1;
   std::unordered_set<InstanceState*> marked_deleted_;  // remove() called, not flushed
   std::unordered_set<InstanceState*> deleted_;         // DELETE flushed in this transaction
-  std::unordered_set<InstanceState*> inserted_in_transaction_;
+  detail::PointerSet<InstanceState> inserted_in_transaction_;
   // Objects of inserted_in_transaction_ that were expunged since: a rollback
   // takes their rows too, and add() puts them back in the set.
   std::vector<Object> expunged_inserted_;

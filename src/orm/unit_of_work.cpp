@@ -55,13 +55,16 @@ void UnitOfWork::set_member(InstanceState& st, std::size_t column, const Value& 
 
 UnitOfWork::Insert UnitOfWork::make_insert(InstanceState& st) {
   const Mapper& m = *st.mapper_;
-  Insert row{&st, {}, {}, {}};
+  Insert row{&st, 0, {}};
+  row.values.reserve(m.columns().size());
+  shape_columns_.clear();
+  shape_returning_.clear();
   const void* obj = st.block_->object();
   for (const auto& c : m.columns()) {
     const std::size_t i = c->index();
     Value v = c->get(obj);
-    if (m.generated_key() == i && m.key_is_unassigned({v})) {
-      row.returning.push_back(i);
+    if (m.generated_key() == i && m.key_is_unassigned(std::span<const Value>(&v, 1))) {
+      shape_returning_.push_back(i);
       continue;
     }
     if (m.version_column() == i) {
@@ -71,12 +74,22 @@ UnitOfWork::Insert UnitOfWork::make_insert(InstanceState& st) {
       v = *c->column().default_value();
       set_member(st, i, v);
     } else if (v.is_null() && c->column().has_server_default()) {
-      row.returning.push_back(i);
+      shape_returning_.push_back(i);
       continue;
     }
-    row.columns.push_back(i);
+    shape_columns_.push_back(i);
     row.values.push_back(std::move(v));
   }
+  // Rows of one table nearly always share their shape: the last one is tried first.
+  for (std::size_t k = insert_shapes_.size(); k-- > 0;) {
+    const InsertShape& shape = insert_shapes_[k];
+    if (shape.columns == shape_columns_ && shape.returning == shape_returning_) {
+      row.shape = k;
+      return row;
+    }
+  }
+  insert_shapes_.push_back({shape_columns_, shape_returning_});
+  row.shape = insert_shapes_.size() - 1;
   return row;
 }
 
@@ -264,6 +277,10 @@ void UnitOfWork::collect() {
       deleted_by_key[IdentityKey{st->mapper_, st->identity_}] = st;
 
   bool work = false;
+  // Every new object is linked (a child) or owns links, and is inserted.
+  pending_.reserve(s_.pending_.size());
+  linked_at_.reserve(s_.pending_.size());
+  inserted_.reserve(s_.pending_.size());
   for (auto& [order, st] : s_.pending_) {
     keep_.emplace_back(st->block_);
     pending_.push_back(st);
@@ -289,9 +306,11 @@ void UnitOfWork::collect() {
   for (auto* st : pending_) consider_owner(st);
   // Persistent owners whose relationships changed: the Session lists them
   // (consider_owner clears nothing, so each is taken once).
-  std::unordered_set<InstanceState*> owners(changed_owners_.begin(), changed_owners_.end());
+  detail::PointerIndex owners;
+  owners.reserve(changed_owners_.size());
+  for (auto* st : changed_owners_) owners.insert(st);
   auto persistent_owner = [&](InstanceState* st) {
-    if (st->session_ == &s_ && st->has_identity_ && owners.insert(st).second) consider_owner(st);
+    if (st->session_ == &s_ && st->has_identity_ && owners.insert(st)) consider_owner(st);
   };
   if (s_.touched_overflow_)
     for (auto& [k, st] : s_.identity_map_) persistent_owner(st);
@@ -299,16 +318,16 @@ void UnitOfWork::collect() {
   for (auto* st : s_.marked_deleted_) persistent_owner(st);
   // Persistent rows that may need an UPDATE: objects reached since their last
   // load, and children whose foreign key a link sets.
-  std::unordered_set<InstanceState*> listed;
+  detail::PointerIndex listed;
   auto candidate = [&](InstanceState* st) {
     if (st->session_ != &s_ || !st->has_identity_ || st->deleted_ || st->marked_for_delete_ ||
-        !listed.insert(st).second)
+        !listed.insert(st))
       return;
     update_candidates_[st->mapper_].push_back(st);
     if (!work && !s_.changed_columns(*st).empty()) work = true;
   };
   for (auto* st : s_.touched_objects()) candidate(st);
-  for (const auto& [st, l] : links_) candidate(st);
+  for (const auto& l : linked_) candidate(l.child);
   for (auto* st : s_.marked_deleted_) {
     if (switched.contains(st)) continue;
     keep_.emplace_back(st->block_);
@@ -340,7 +359,7 @@ void UnitOfWork::plan_links(InstanceState& owner) {
                          r.describe());
       }
       keep_.emplace_back(child);
-      links_[&c].push_back({&r, parent});
+      add_link(c, {&r, parent});
     };
     if (r.direction() == Direction::many_to_many) {
       auto& c = HandleAccess::collection(h);
@@ -362,7 +381,7 @@ void UnitOfWork::plan_links(InstanceState& owner) {
                          "save-update cascade on " +
                          r.describe());
       if (value) keep_.emplace_back(value);
-      links_[&owner].push_back({&r, value});
+      add_link(owner, {&r, value});
       continue;
     }
     // One-to-many: children take this object's key; children that left and found
@@ -389,10 +408,24 @@ void UnitOfWork::plan_links(InstanceState& owner) {
   }
 }
 
+void UnitOfWork::add_link(InstanceState& child, Link link) {
+  const auto at = static_cast<std::uint32_t>(link_entries_.size());
+  link_entries_.push_back({link, no_link});
+  auto [place, added] = linked_at_.emplace(&child, static_cast<std::uint32_t>(linked_.size()));
+  if (added) {
+    linked_.push_back({&child, at, at});
+    return;
+  }
+  Linked& l = linked_[place];
+  link_entries_[l.last].next = at;
+  l.last = at;
+}
+
 bool UnitOfWork::waits_for_pending_parent(InstanceState& child, const Mapper& m) const {
-  auto it = links_.find(&child);
-  if (it == links_.end()) return false;
-  for (const auto& l : it->second) {
+  const std::uint32_t at = linked_at_.find(&child);
+  if (at == no_link) return false;
+  for (std::uint32_t e = linked_[at].first; e != no_link; e = link_entries_[e].next) {
+    const Link& l = link_entries_[e].link;
     if (l.parent == nullptr) continue;
     InstanceState& p = l.parent->state();
     if (&p == &child) continue;
@@ -402,51 +435,55 @@ bool UnitOfWork::waits_for_pending_parent(InstanceState& child, const Mapper& m)
 }
 
 void UnitOfWork::apply_links(InstanceState& child) {
-  auto it = links_.find(&child);
-  if (it == links_.end()) return;
+  const std::uint32_t at = linked_at_.find(&child);
+  if (at == no_link) return;
   // An expired key is neither compared nor written as a change: read it first
   // (a child moved after a commit expired it).
   if (child.has_identity_ && child.needs_load()) s_.load_expired(child);
-  const auto& cols = child.mapper_->columns();
   // Unlinks first: when a child left one parent for another, the new parent's
   // key is what stays.
-  std::vector<Link> ordered;
-  for (const auto& l : it->second)
-    if (l.parent == nullptr) ordered.push_back(l);
-  for (const auto& l : it->second)
-    if (l.parent != nullptr) ordered.push_back(l);
-  for (const auto& l : ordered) {
-    // post_update links are written by their own UPDATE once both rows exist.
-    if (l.rel->options().post_update) continue;
-    // Unlinking a child that is being deleted writes nothing.
-    if (l.parent == nullptr && child.marked_for_delete_) continue;
-    std::vector<Value> values;
-    if (l.parent != nullptr) {
-      InstanceState& p = l.parent->state();
-      if (!p.has_identity_ && !inserted_.contains(&p))
-        throw CircularDependencyError(
-            "Circular dependency detected: " + child.mapper_->class_name() + " needs the key of " +
-            p.mapper_->class_name() + " through " + l.rel->describe() + ", and that row is not " +
-            "written yet; set post_update = true on one of the relationships of the cycle");
-      for (const auto& pr : l.rel->pairs())
-        values.push_back(p.mapper_->columns()[pr.parent_column]->get(l.parent->object()));
-    }
-    // A new child of a parent deleted in this flush is written without the link
-    // (the parent's delete nulls its persistent children the same way, spec 2.1).
-    const bool parent_going =
-        l.parent != nullptr && l.parent->state().marked_for_delete_ && !child.has_identity_;
-    const auto& pairs = l.rel->pairs();
-    for (std::size_t i = 0; i < pairs.size(); ++i) {
-      const Value v = l.parent && !parent_going ? values[i] : Value();
-      if (cols[pairs[i].child_column]->holds(child.block_->object(), v)) continue;
-      try {
-        set_member(child, pairs[i].child_column, v);
-      } catch (const ConversionError&) {
-        undo_.pop_back();
-        if (!parent_going) throw;
-        // The member cannot hold NULL: the row keeps the parent's key and the
-        // database refuses the parent's DELETE, as it would any other way.
-      }
+  const std::uint32_t first = linked_[at].first;
+  for (std::uint32_t e = first; e != no_link; e = link_entries_[e].next)
+    if (link_entries_[e].link.parent == nullptr) apply_link(child, link_entries_[e].link);
+  for (std::uint32_t e = first; e != no_link; e = link_entries_[e].next)
+    if (link_entries_[e].link.parent != nullptr) apply_link(child, link_entries_[e].link);
+}
+
+void UnitOfWork::apply_link(InstanceState& child, const Link& l) {
+  // post_update links are written by their own UPDATE once both rows exist.
+  if (l.rel->options().post_update) return;
+  // Unlinking a child that is being deleted writes nothing.
+  if (l.parent == nullptr && child.marked_for_delete_) return;
+  const auto& cols = child.mapper_->columns();
+  const auto& pairs = l.rel->pairs();
+  // The parent's key, read in full before any of it is copied (a row may be its
+  // own parent).
+  std::vector<Value>& values = link_values_;
+  values.clear();
+  if (l.parent != nullptr) {
+    InstanceState& p = l.parent->state();
+    if (!p.has_identity_ && !inserted_.contains(&p))
+      throw CircularDependencyError(
+          "Circular dependency detected: " + child.mapper_->class_name() + " needs the key of " +
+          p.mapper_->class_name() + " through " + l.rel->describe() + ", and that row is not " +
+          "written yet; set post_update = true on one of the relationships of the cycle");
+    for (const auto& pr : pairs)
+      values.push_back(p.mapper_->columns()[pr.parent_column]->get(l.parent->object()));
+  }
+  // A new child of a parent deleted in this flush is written without the link
+  // (the parent's delete nulls its persistent children the same way, spec 2.1).
+  const bool parent_going =
+      l.parent != nullptr && l.parent->state().marked_for_delete_ && !child.has_identity_;
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    const Value v = l.parent && !parent_going ? values[i] : Value();
+    if (cols[pairs[i].child_column]->holds(child.block_->object(), v)) continue;
+    try {
+      set_member(child, pairs[i].child_column, v);
+    } catch (const ConversionError&) {
+      undo_.pop_back();
+      if (!parent_going) throw;
+      // The member cannot hold NULL: the row keeps the parent's key and the
+      // database refuses the parent's DELETE, as it would any other way.
     }
   }
 }
@@ -482,33 +519,57 @@ void UnitOfWork::save_mapper(const Mapper& m) {
     if (st->mapper_ == &m) remaining.push_back(st);
   while (!remaining.empty()) {
     std::vector<InstanceState*> ready, waiting;
+    ready.reserve(remaining.size());
     for (auto* st : remaining) (waits_for_pending_parent(*st, m) ? waiting : ready).push_back(st);
     if (ready.empty()) {
       throw CircularDependencyError(
           "Circular dependency detected among new " + m.class_name() +
           " rows that reference each other; set post_update = true on one of the relationships");
     }
-    std::vector<Insert> rows;
-    std::vector<Update> switched;
-    for (auto* st : ready) {
-      apply_links(*st);
-      if (auto rs = row_switch_.find(st); rs != row_switch_.end()) {
+    // Row switches first (spec 5.6): their UPDATEs run before the level's INSERTs.
+    std::vector<InstanceState*> new_rows;
+    if (row_switch_.empty()) {
+      new_rows = std::move(ready);
+    } else {
+      std::vector<Update> switched;
+      for (auto* st : ready) {
+        auto rs = row_switch_.find(st);
+        if (rs == row_switch_.end()) {
+          new_rows.push_back(st);
+          continue;
+        }
+        apply_links(*st);
         std::vector<std::size_t> all;
         for (const auto& c : m.columns()) all.push_back(c->index());
         switched.push_back(make_update(*st, std::move(all), rs->second));
-      } else {
-        rows.push_back(make_insert(*st));
+      }
+      if (!switched.empty()) {
+        execute_updates(m, switched);
+        for (auto& u : switched) {
+          inserted_.insert(u.st);
+          updates_[&m].push_back(std::move(u));
+        }
       }
     }
-    if (!switched.empty()) {
-      execute_updates(m, switched);
-      for (auto& u : switched) updates_[&m].push_back(std::move(u));
-    }
-    if (!rows.empty()) {
+    // INSERTs in chunks, each built just before it runs: the values of a
+    // chunk stay in the cache, and a large flush does not hold a copy of every
+    // new row's values at once.
+    constexpr std::size_t rows_per_chunk = 1024;
+    std::vector<Insert> rows;
+    rows.reserve(std::min(new_rows.size(), rows_per_chunk));
+    for (std::size_t from = 0; from < new_rows.size(); from += rows_per_chunk) {
+      const std::size_t to = std::min(new_rows.size(), from + rows_per_chunk);
+      rows.clear();
+      for (std::size_t i = from; i < to; ++i) {
+        apply_links(*new_rows[i]);
+        rows.push_back(make_insert(*new_rows[i]));
+      }
       execute_inserts(m, rows);
-      for (auto& r : rows) inserts_[&m].push_back(std::move(r));
+      for (const auto& r : rows) {
+        inserts_.push_back(r.st);
+        inserted_.insert(r.st);
+      }
     }
-    for (auto* st : ready) inserted_.insert(st);
     remaining = std::move(waiting);
   }
   update_rows(later);
@@ -569,10 +630,18 @@ std::vector<const Mapper*> UnitOfWork::mapper_order() const {
 
 void UnitOfWork::write_post_updates() {
   std::map<const Mapper*, std::vector<Update>> updates;
-  for (auto& [child, links] : links_) {
+  for (const Linked& lc : linked_) {
+    InstanceState* child = lc.child;
+    auto links = [&](auto&& f) {
+      for (std::uint32_t e = lc.first; e != no_link; e = link_entries_[e].next)
+        f(link_entries_[e].link);
+    };
+    bool post_updated = false;
+    links([&](const Link& l) { post_updated = post_updated || l.rel->options().post_update; });
+    if (!post_updated || child->marked_for_delete_) continue;
     bool any = false;
-    for (const auto& l : links) {
-      if (!l.rel->options().post_update || child->marked_for_delete_) continue;
+    links([&](const Link& l) {
+      if (!l.rel->options().post_update) return;
       std::vector<Value> values;
       if (l.parent) {
         InstanceState& p = l.parent->state();
@@ -587,7 +656,7 @@ void UnitOfWork::write_post_updates() {
         set_member(*child, pairs[i].child_column, v);
         any = true;
       }
-    }
+    });
     if (!any) continue;
     const Mapper& m = *child->mapper_;
     if (child->has_identity_) {
@@ -597,9 +666,10 @@ void UnitOfWork::write_post_updates() {
     // A row inserted by this flush: address it by its new key and set only the
     // post_update columns.
     Update u{child, {}, m.primary_key_of(child->block_->object()), {}, nullptr};
-    for (const auto& l : links)
+    links([&](const Link& l) {
       if (l.rel->options().post_update)
         for (const auto& pr : l.rel->pairs()) u.columns.push_back(pr.child_column);
+    });
     if (auto v = m.version_column()) u.old_version = m.columns()[*v]->get(child->block_->object());
     updates[&m].push_back(std::move(u));
   }
@@ -819,12 +889,10 @@ void UnitOfWork::execute_inserts(const Mapper& m, std::vector<Insert>& rows) {
   while (i < rows.size()) {
     // Consecutive rows (add order) with the same columns go out as one batch.
     std::size_t j = i + 1;
-    while (j < rows.size() && rows[j].columns == rows[i].columns &&
-           rows[j].returning == rows[i].returning)
-      ++j;
+    while (j < rows.size() && rows[j].shape == rows[i].shape) ++j;
+    const InsertShape& first = insert_shapes_[rows[i].shape];
     std::vector<std::string> names;
-    for (auto c : rows[i].columns) names.push_back(m.columns()[c]->column_name());
-    Insert& first = rows[i];
+    for (auto c : first.columns) names.push_back(m.columns()[c]->column_name());
     // A key SQLite generates as the rowid is read back as the rowid: RETURNING
     // costs SQLite a temporary table per statement, several times the INSERT.
     const auto generated = m.generated_key();
@@ -834,7 +902,7 @@ void UnitOfWork::execute_inserts(const Mapper& m, std::vector<Insert>& rows) {
         conn.driver().is_rowid_alias(m.table_name(), m.columns()[*generated]->column_name());
     std::vector<Expr> returning;
     if (!by_rowid)
-      for (auto c : rows[i].returning) returning.emplace_back(m.columns()[c]->column());
+      for (auto c : first.returning) returning.emplace_back(m.columns()[c]->column());
     std::string key = "insert:" + m.table_name() + ":" + join_names(m, first.columns) + ":" +
                       (by_rowid ? "rowid" : join_names(m, first.returning));
     const CompiledStatement& stmt = s_.compiled(
@@ -858,8 +926,8 @@ void UnitOfWork::execute_inserts(const Mapper& m, std::vector<Insert>& rows) {
                          " inserted");
       for (std::size_t r = i; r < j; ++r) {
         const Row& back = back_rows[r - i];
-        for (std::size_t k = 0; k < rows[r].returning.size(); ++k)
-          set_member(*rows[r].st, rows[r].returning[k], back[k]);
+        for (std::size_t k = 0; k < first.returning.size(); ++k)
+          set_member(*rows[r].st, first.returning[k], back[k]);
       }
     }
     i = j;
@@ -1063,16 +1131,15 @@ void UnitOfWork::undo() noexcept {
 
 void UnitOfWork::finalize() {
   std::vector<InstanceState*> release;
-  for (auto& [m, rows] : inserts_) {
-    for (auto& row : rows) {
-      InstanceState& st = *row.st;
-      s_.pending_.erase(st.insert_order_);
-      st.insert_order_ = 0;
-      s_.install_identity(st, m->primary_key_of(st.block_->object()));
-      s_.snapshot(st);
-      s_.inserted_in_transaction_.insert(&st);
-      release.push_back(&st);
-    }
+  release.reserve(inserts_.size());
+  for (InstanceState* row : inserts_) {
+    InstanceState& st = *row;
+    s_.pending_.erase(st.insert_order_);
+    st.insert_order_ = 0;
+    s_.install_identity(st, st.mapper_->primary_key_of(st.block_->object()));
+    s_.snapshot(st);
+    s_.inserted_in_transaction_.insert(&st);
+    release.push_back(&st);
   }
   for (auto& [m, rows] : updates_) {
     for (auto& u : rows) {

@@ -12,6 +12,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "orm/pointer_index.hpp"
 #include "orm/session_impl.hpp"
 
 namespace relate {
@@ -58,10 +59,15 @@ class UnitOfWork {
   DeletePreview preview();
 
  private:
-  struct Insert {
-    InstanceState* st;
+  // The columns an INSERT sends and those the database fills in: the same for
+  // nearly every row of a table, so rows name one of a few shapes.
+  struct InsertShape {
     std::vector<std::size_t> columns;    // sent
     std::vector<std::size_t> returning;  // filled in by the database
+  };
+  struct Insert {
+    InstanceState* st;
+    std::size_t shape;  // in insert_shapes_
     std::vector<Value> values;
   };
   struct Update {
@@ -111,7 +117,9 @@ class UnitOfWork {
   bool is_orphan(const InstanceState& st) const;
   void collect();
   void plan_links(InstanceState& owner);
+  void add_link(InstanceState& child, Link link);
   void apply_links(InstanceState& child);
+  void apply_link(InstanceState& child, const Link& l);
   bool waits_for_pending_parent(InstanceState& child, const Mapper& m) const;
   void save_mapper(const Mapper& m);
   void write_associations();
@@ -134,14 +142,31 @@ class UnitOfWork {
   KeyOnlyDeletes key_only_;
   std::vector<InstanceState*> pending_;  // add order
   std::unordered_map<InstanceState*, InstanceState*> row_switch_;
-  std::unordered_map<InstanceState*, std::vector<Link>> links_;
+  // The links of each child, children in the order of their first link: flat
+  // arrays, since a flush of new objects links every child.
+  static constexpr std::uint32_t no_link = detail::PointerIndex::none;
+  struct LinkEntry {
+    Link link;
+    std::uint32_t next;  // the child's next link in link_entries_, or no_link
+  };
+  struct Linked {
+    InstanceState* child;
+    std::uint32_t first;
+    std::uint32_t last;
+  };
+  std::vector<LinkEntry> link_entries_;
+  std::vector<Linked> linked_;
+  detail::PointerIndex linked_at_;  // child -> its place in linked_
+  std::vector<Value> link_values_;  // apply_link()'s parent key, reused
   std::vector<Association> associations_;
   std::vector<InstanceState*> changed_owners_;
   // Persistent objects of each mapper that may need an UPDATE (collect()).
   std::unordered_map<const Mapper*, std::vector<InstanceState*>> update_candidates_;
-  std::unordered_set<InstanceState*> inserted_;
+  detail::PointerIndex inserted_;  // new rows whose INSERT ran
 
-  std::map<const Mapper*, std::vector<Insert>> inserts_;
+  std::vector<InsertShape> insert_shapes_;
+  std::vector<std::size_t> shape_columns_, shape_returning_;  // make_insert()'s, reused
+  std::vector<InstanceState*> inserts_;                       // in the order they ran
   std::map<const Mapper*, std::vector<Update>> updates_;
   std::map<const Mapper*, std::vector<InstanceState*>> deletes_;
   // Set statements, run in order just before the per-object deletes of the mapper

@@ -7,6 +7,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <typeinfo>
@@ -212,7 +213,7 @@ class Mapper {
   std::vector<Value> primary_key_of(const void* object) const;
   /// True when the key holds "not assigned yet" values: NULL, or 0 in a
   /// database-generated integer key (the C++ default of an int64_t member).
-  bool key_is_unassigned(const std::vector<Value>& key) const;
+  bool key_is_unassigned(std::span<const Value> key) const;
   std::string describe(const std::vector<Value>& key) const;
 
  private:
