@@ -50,27 +50,23 @@ bool operator==(const ValueRef& a, const Value& v) noexcept {
   return false;
 }
 
-void ValuePacker::add(const Value& v) {
+namespace {
+// A Value and a packed ValueRef answer the same accessors.
+template <class V>
+void pack_any(ValuePacker& out, const V& v) {
   switch (v.kind()) {
-    case ValueKind::null: add_null(); break;
-    case ValueKind::integer: add_integer(v.as_integer()); break;
-    case ValueKind::real: add_real(v.as_real()); break;
-    case ValueKind::boolean: add_boolean(v.as_boolean()); break;
-    case ValueKind::text: add_text(v.as_text()); break;
-    case ValueKind::blob: add_blob(v.as_blob()); break;
+    case ValueKind::null: out.add_null(); break;
+    case ValueKind::integer: out.add_integer(v.as_integer()); break;
+    case ValueKind::real: out.add_real(v.as_real()); break;
+    case ValueKind::boolean: out.add_boolean(v.as_boolean()); break;
+    case ValueKind::text: out.add_text(v.as_text()); break;
+    case ValueKind::blob: out.add_blob(v.as_blob()); break;
   }
 }
+}  // namespace
 
-void ValuePacker::add(const ValueRef& v) {
-  switch (v.kind()) {
-    case ValueKind::null: add_null(); break;
-    case ValueKind::integer: add_integer(v.as_integer()); break;
-    case ValueKind::real: add_real(v.as_real()); break;
-    case ValueKind::boolean: add_boolean(v.as_boolean()); break;
-    case ValueKind::text: add_text(v.as_text()); break;
-    case ValueKind::blob: add_blob(v.as_blob()); break;
-  }
-}
+void ValuePacker::add(const Value& v) { pack_any(*this, v); }
+void ValuePacker::add(const ValueRef& v) { pack_any(*this, v); }
 
 const char* CommittedValues::read_count(const char* p, std::size_t& n) noexcept {
   std::uint64_t x = 0;
