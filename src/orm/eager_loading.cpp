@@ -220,8 +220,6 @@ void run_batches(SessionImpl& s, const std::vector<const Key*>& keys,
   }
 }
 
-Object adopt(ObjectBlock* b) { return Object::adopt(b); }
-
 // Selectin for one relationship over `owners`; returns every object the
 // members now hold (the owners of the next level) if `want_level`.
 std::vector<Object> selectin(SessionImpl& s, const Relationship& r,
@@ -320,7 +318,7 @@ std::vector<Object> selectin(SessionImpl& s, const Relationship& r,
       g = static_cast<std::ptrdiff_t>(it->second);
     }
     if (auto* b = s.instance_from_taken_row(target, row, 0)) {
-      Object o = adopt(b);
+      Object o = Object::adopt(b);
       if (g >= 0) found.emplace_back(static_cast<std::size_t>(g), std::move(o));
     }
   });
@@ -676,7 +674,7 @@ std::vector<ObjectBlock*> load_entities(SessionImpl& s, const Mapper& m, const E
         }
         ObjectBlock* child = s.instance_from_taken_row(r.target(), row, jl.offset);
         if (child == nullptr) continue;
-        Object keep = adopt(child);
+        Object keep = Object::adopt(child);
         current[j] = child;  // kept alive by the lists below
         auto& f = it->second;
         if (f.fill && f.seen.insert(child).second) f.items.push_back(keep);

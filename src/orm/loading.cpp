@@ -80,7 +80,7 @@ detail::ObjectBlock* SessionImpl::object_for_row(const Mapper& mapper, const Row
     st.identity_ = std::move(key);
     identity_map_.insert_at(place, st, hash);
     st.has_identity_ = true;
-    st.unseen_ = true;  // the first handle access records it (as install_identity does)
+    entered_identity_map(st);
     snapshot(st);
   } catch (...) {
     block->release();

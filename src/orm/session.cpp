@@ -297,6 +297,13 @@ std::vector<InstanceState*> SessionImpl::touched_objects() const {
   return out;
 }
 
+void SessionImpl::forget_change_notes() noexcept {
+  changes_ = 0;
+  reset_seen();
+  changed_owners_.clear();
+  left_parent_.clear();
+}
+
 void SessionImpl::reset_seen() noexcept {
   for (auto* st : seen_.items()) st->unseen_ = st->session_ == this && st->has_identity_;
   seen_.clear();
@@ -364,8 +371,7 @@ void SessionImpl::install_identity(InstanceState& st, std::vector<Value> key) {
                            "': another instance with the same identity is already present in "
                            "this Session");
     st.has_identity_ = true;  // already entered under this identity
-    if (st.seen_at_ == InstanceState::not_seen) st.unseen_ = true;
-    if (st.touched_) mark_touched(st);
+    entered_identity_map(st);
     return;
   }
   // The map's key is st.identity_ itself: an entry under the old identity goes first.
@@ -373,6 +379,12 @@ void SessionImpl::install_identity(InstanceState& st, std::vector<Value> key) {
   st.identity_ = std::move(key);
   identity_map_.insert(st);
   st.has_identity_ = true;
+  entered_identity_map(st);
+}
+
+void SessionImpl::entered_identity_map(InstanceState& st) noexcept {
+  // Persistent now: the next handle access records it, and a change made
+  // before (a new or detached object) is compared by the next flush.
   if (st.seen_at_ == InstanceState::not_seen) st.unseen_ = true;
   if (st.touched_) mark_touched(st);
 }
@@ -1103,10 +1115,7 @@ void SessionImpl::end_transaction(bool committed) {
   wrote_in_transaction_ = false;
   // Unwritten changes do not survive the end of a transaction (rollback
   // expires them; commit flushed them).
-  changes_ = 0;
-  reset_seen();
-  changed_owners_.clear();
-  left_parent_.clear();
+  forget_change_notes();
   if (committed) {
     // One pass over the identity map; objects whose last handle goes during it
     // (expiring drops relationship members) are let go after it.
@@ -1190,11 +1199,8 @@ void SessionImpl::close() {
   inserted_in_transaction_.clear();
   expunged_inserted_.clear();
   wrote_in_transaction_ = false;
-  changes_ = 0;
   waiting_changes_ = false;
-  reset_seen();
-  changed_owners_.clear();
-  left_parent_.clear();
+  forget_change_notes();
 }
 
 }  // namespace relate

@@ -432,6 +432,9 @@ class SessionImpl {
   // flush every object on it is unseen again.
   void forget_seen(InstanceState& st) noexcept;
   void reset_seen() noexcept;
+  // After a flush or the end of a transaction: the notes of what changed since
+  // the previous one (reached objects, changed owners, children that left).
+  void forget_change_notes() noexcept;
   // touched_ bookkeeping: every persistent object that may differ from its
   // snapshot is on touched_, so that a flush compares those and no others.
   void mark_touched(InstanceState& st) noexcept;
@@ -446,6 +449,8 @@ class SessionImpl {
   void attach(InstanceState& st);
   void detach(InstanceState& st, bool forget_identity);
   void install_identity(InstanceState& st, std::vector<Value> key);
+  // The seen/touched bookkeeping of an object that has just entered the map.
+  void entered_identity_map(InstanceState& st) noexcept;
   // instance_from_row(); with `taken` (the same row) its values may be moved.
   detail::ObjectBlock* object_for_row(const Mapper& mapper, const Row& row, std::size_t offset,
                                       Row* taken);

@@ -403,12 +403,11 @@ void UnitOfWork::plan_set_cascades() {
   };
   auto batches = [&] {
     std::map<std::pair<std::string, std::size_t>, Batch> by;
-    const std::vector<InstanceState*> marked(s_.marked_deleted_.begin(), s_.marked_deleted_.end());
-    const auto order = key_order(marked.size(), [&](std::size_t i) -> const std::vector<Value>& {
-      return marked[i]->identity_;
-    });
-    for (std::size_t i : order)
-      for (InstanceState* st = marked[i]; const auto& r : st->mapper_->relationships())
+    std::vector<InstanceState*> marked(s_.marked_deleted_.begin(), s_.marked_deleted_.end());
+    sort_by_key(marked,
+                [](const InstanceState* st) -> const std::vector<Value>& { return st->identity_; });
+    for (auto* st : marked)
+      for (const auto& r : st->mapper_->relationships())
         if (set_candidate(*st, *r)) {
           auto& b = by[{r->owner().class_name(), r->index()}];
           b.rel = r.get();

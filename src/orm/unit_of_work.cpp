@@ -139,11 +139,10 @@ void UnitOfWork::resolve_deletes() {
       for (auto& [k, st] : s_.identity_map_) visit(st);
       return;
     }
-    std::unordered_set<InstanceState*> done;
+    detail::PointerIndex done;
     for (const auto& o : s_.left_parent_) {
       InstanceState* st = &o.block()->state();
-      if (st->session_ == &s_ && st->has_identity_ && !st->deleted_ && done.insert(st).second)
-        visit(st);
+      if (st->session_ == &s_ && st->has_identity_ && !st->deleted_ && done.insert(st)) visit(st);
     }
   };
   candidates([&](InstanceState* st) {
@@ -936,15 +935,7 @@ void UnitOfWork::execute_inserts(const Mapper& m, std::vector<Insert>& rows) {
 
 void UnitOfWork::execute_updates(const Mapper& m, std::vector<Update>& rows) {
   Connection& conn = s_.connection();
-  // In key order; an Update is large, so the order is found on indices first.
-  const auto order = key_order(
-      rows.size(), [&](std::size_t i) -> const std::vector<Value>& { return rows[i].where_key; });
-  {
-    std::vector<Update> sorted;
-    sorted.reserve(rows.size());
-    for (auto i : order) sorted.push_back(std::move(rows[i]));
-    rows = std::move(sorted);
-  }
+  sort_by_key(rows, [](const Update& u) -> const std::vector<Value>& { return u.where_key; });
   std::size_t i = 0;
   while (i < rows.size()) {
     std::size_t j = i + 1;
@@ -1018,15 +1009,8 @@ void UnitOfWork::execute_updates(const Mapper& m, std::vector<Update>& rows) {
 }
 
 void UnitOfWork::execute_deletes(const Mapper& m, std::vector<InstanceState*>& all_rows) {
-  {
-    const auto order = key_order(all_rows.size(), [&](std::size_t i) -> const std::vector<Value>& {
-      return all_rows[i]->identity();
-    });
-    std::vector<InstanceState*> sorted;
-    sorted.reserve(all_rows.size());
-    for (auto i : order) sorted.push_back(all_rows[i]);
-    all_rows = std::move(sorted);
-  }
+  sort_by_key(all_rows,
+              [](const InstanceState* st) -> const std::vector<Value>& { return st->identity(); });
   // In a self-referential table, rows go before the rows they refer to
   // (deepest first, spec 5.4); each level is one batch.
   std::vector<const Relationship*> self;
@@ -1489,10 +1473,7 @@ void SessionImpl::flush(KeyOnlyDeletes key_only) {
     ~Reset() { flag = false; }
   } reset{flushing_};
   UnitOfWork(*this, std::move(key_only)).run();
-  changes_ = 0;
-  reset_seen();
-  changed_owners_.clear();
-  left_parent_.clear();
+  forget_change_notes();
 }
 
 void SessionImpl::delete_rows_with_cascades(const Mapper& mapper,

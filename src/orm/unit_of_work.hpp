@@ -30,8 +30,9 @@ inline std::vector<std::size_t> key_order(std::size_t n, KeyOf key_of) {
   plain.reserve(n);
   for (std::size_t i = 0; i < n && integers; ++i) {
     const std::vector<Value>& k = key_of(i);
-    integers = k.size() == 1 && k.front().kind() == ValueKind::integer;
-    if (integers) plain.emplace_back(k.front().as_integer(), i);
+    const std::int64_t* n = k.size() == 1 ? k.front().if_integer() : nullptr;
+    integers = n != nullptr;
+    if (integers) plain.emplace_back(*n, i);
   }
   if (integers) {
     std::sort(plain.begin(), plain.end());
@@ -42,6 +43,18 @@ inline std::vector<std::size_t> key_order(std::size_t n, KeyOf key_of) {
   std::sort(order.begin(), order.end(),
             [&](std::size_t a, std::size_t b) { return key_less(key_of(a), key_of(b)); });
   return order;
+}
+
+// Puts `items` in key order (key_of(item) gives an item's key): elements are
+// moved once, after the order is found on indices.
+template <class T, class KeyOf>
+void sort_by_key(std::vector<T>& items, KeyOf key_of) {
+  const auto order = key_order(
+      items.size(), [&](std::size_t i) -> const std::vector<Value>& { return key_of(items[i]); });
+  std::vector<T> sorted;
+  sorted.reserve(items.size());
+  for (auto i : order) sorted.push_back(std::move(items[i]));
+  items = std::move(sorted);
 }
 
 // Whether a cascade along `r` (a one-to-many) can be carried out with set

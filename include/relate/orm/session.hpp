@@ -61,13 +61,13 @@ enum class Synchronize : std::uint8_t {
 class SessionImpl;
 
 namespace detail {
-// A primary-key argument of Session::get(): any mapped value type, and string
-// literals for text keys (get<Seat>("main", 12)).
 // Integers that convert to a 64-bit SQL integer without a range check.
 template <class K>
 concept plain_integer_key = std::integral<K> && !std::same_as<K, bool> && !std::same_as<K, char> &&
                             (std::is_signed_v<K> || sizeof(K) < sizeof(std::int64_t));
 
+// A primary-key argument of Session::get(): any mapped value type, and string
+// literals for text keys (get<Seat>("main", 12)).
 template <class K>
 Value key_value(const K& key) {
   if constexpr (SqlValueType<K>)
