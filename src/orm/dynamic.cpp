@@ -20,7 +20,7 @@ bool holds_block(const std::vector<Object>& v, ObjectBlock* b) {
 
 std::string describe_owner(ObjectBlock* b) {
   const InstanceState& st = b->state();
-  if (st.has_identity()) return st.mapper()->describe(st.identity());
+  if (st.has_identity()) return st.mapper()->describe(st.identity().view());
   return st.mapper()->class_name() + " (not yet persisted)";
 }
 

@@ -43,14 +43,25 @@ detail::ObjectBlock* SessionImpl::object_for_row(const Mapper& mapper, const Row
     else
       c.set(obj, row[at]);
   };
+  // One integer key, the usual case, is looked up and kept without a Value.
+  const auto& pk = mapper.primary_key();
+  const std::int64_t* one = pk.size() == 1 ? row[offset + pk.front()].if_integer() : nullptr;
+  const std::int64_t integer_key = one != nullptr ? *one : 0;
   std::vector<Value> key;
-  key.reserve(mapper.primary_key().size());
-  for (auto i : mapper.primary_key()) {
-    if (row[offset + i].is_null()) return nullptr;  // an outer join found nothing
-    key.push_back(row[offset + i]);
+  std::size_t hash = 0;
+  IdentityMap::Place place;
+  if (one != nullptr) {
+    hash = integer_key_hash(&mapper, integer_key);
+    place = identity_map_.locate_integer(&mapper, integer_key, hash);
+  } else {
+    key.reserve(pk.size());
+    for (auto i : pk) {
+      if (row[offset + i].is_null()) return nullptr;  // an outer join found nothing
+      key.push_back(row[offset + i]);
+    }
+    hash = hash_key(&mapper, key);
+    place = identity_map_.locate(&mapper, key, hash);
   }
-  const std::size_t hash = hash_key(&mapper, key);
-  const IdentityMap::Place place = identity_map_.locate(&mapper, key, hash);
   if (place.found) {
     InstanceState* st = identity_map_.object_at(place);
     // Loaded attributes are never overwritten by a query; expired ones are filled.
@@ -77,7 +88,10 @@ detail::ObjectBlock* SessionImpl::object_for_row(const Mapper& mapper, const Row
     st.touched_ = false;  // read from the row just now
     attach(st);
     // Not in the map (located above): entered without a second lookup.
-    st.identity_ = std::move(key);
+    if (one != nullptr)
+      st.identity_.assign_integer(integer_key);
+    else
+      st.identity_.assign(key);
     identity_map_.insert_at(place, st, hash);
     st.has_identity_ = true;
     entered_identity_map(st);
@@ -127,7 +141,7 @@ void SessionImpl::repack(InstanceState& st, bool only_expired) {
 
 bool SessionImpl::load_into(InstanceState& st, bool only_expired) {
   const Mapper& mapper = *st.mapper_;
-  Result r = connection().execute(by_key_statement(mapper), st.identity_);
+  Result r = connection().execute(by_key_statement(mapper), st.identity_.values());
   const auto& cols = mapper.columns();
   void* obj = st.block_->object();
   for (const auto& row : r) {

@@ -28,7 +28,7 @@ bool Mapper::key_is_unassigned(std::span<const Value> key) const {
   return false;
 }
 
-std::string Mapper::describe(const std::vector<Value>& key) const {
+std::string Mapper::describe(std::span<const Value> key) const {
   std::string out = class_name_ + "(";
   for (std::size_t k = 0; k < primary_key_.size() && k < key.size(); ++k) {
     if (k) out += ", ";

@@ -152,6 +152,11 @@ void Registry::configure() {
     if (const Column* ai = m.table_->autoincrement_column())
       for (auto& c : m.columns_)
         if (c->column_ == ai) m.generated_key_ = c->index();
+    const TypeKind key_kind = m.primary_key_.size() == 1
+                                  ? m.columns_[m.primary_key_.front()]->type().kind
+                                  : TypeKind::text;
+    m.integer_key_ = key_kind == TypeKind::integer || key_kind == TypeKind::big_integer ||
+                     key_kind == TypeKind::small_integer;
   }
   resolve_relationships();
   configured_ = true;

@@ -420,7 +420,7 @@ void check_target(const Relationship& r, ObjectBlock* b) {
 std::string describe(ObjectBlock* b) {
   const InstanceState& st = b->state();
   if (st.mapper() == nullptr) return "<object>";
-  if (st.has_identity()) return st.mapper()->describe(st.identity());
+  if (st.has_identity()) return st.mapper()->describe(st.identity().view());
   return st.mapper()->class_name() + " (not yet persisted)";
 }
 

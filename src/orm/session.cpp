@@ -17,7 +17,7 @@ std::string describe(const InstanceState& st) {
   const Mapper* m = st.mapper();
   if (m == nullptr) m = detail::mapper_of(st.block()->type());
   if (m == nullptr) return "<unmapped object>";
-  if (st.has_identity()) return m->describe(st.identity());
+  if (st.has_identity()) return m->describe(st.identity().view());
   return m->class_name() + " (pending or transient, no identity yet)";
 }
 
@@ -68,8 +68,8 @@ void IdentityMap::clear() noexcept {
   capacity_ = size_ = erased_ = 0;
 }
 
-std::size_t IdentityMap::probe(const Mapper* mapper, const std::vector<Value>& key,
-                               std::size_t hash, bool& found) const noexcept {
+template <class Matches>
+std::size_t IdentityMap::probe(std::size_t hash, Matches matches, bool& found) const noexcept {
   found = false;
   hash = slot_hash(hash);
   std::size_t free = capacity_;
@@ -81,14 +81,37 @@ std::size_t IdentityMap::probe(const Mapper* mapper, const std::vector<Value>& k
       if (free == capacity_) free = i;
       continue;
     }
-    if (s.first.hash == hash && s.second->mapper() == mapper && s.second->identity() == key) {
+    if (s.first.hash == hash && matches(*s.second)) {
       found = true;
       return i;
     }
   }
 }
 
-IdentityMap::iterator IdentityMap::find(const Mapper* mapper, const std::vector<Value>& key,
+std::size_t IdentityMap::probe(const Mapper* mapper, std::span<const Value> key, std::size_t hash,
+                               bool& found) const noexcept {
+  return probe(
+      hash,
+      [&](const InstanceState& st) { return st.mapper() == mapper && st.identity().equals(key); },
+      found);
+}
+
+std::size_t IdentityMap::probe(const InstanceState& st, std::size_t hash,
+                               bool& found) const noexcept {
+  if (const std::int64_t* n = st.identity().if_integer()) {
+    const std::int64_t key = *n;
+    return probe(
+        hash,
+        [&](const InstanceState& o) {
+          const std::int64_t* held = o.identity().if_integer();
+          return o.mapper() == st.mapper() && held != nullptr && *held == key;
+        },
+        found);
+  }
+  return probe(st.mapper(), st.identity().view(), hash, found);
+}
+
+IdentityMap::iterator IdentityMap::find(const Mapper* mapper, std::span<const Value> key,
                                         std::size_t hash) {
   if (size_ == 0) return end();
   bool found = false;
@@ -105,14 +128,13 @@ InstanceState* IdentityMap::find_integer(const Mapper* mapper, std::int64_t key,
     if (s.second == nullptr) return nullptr;
     if (s.first.hash != hash) continue;  // an erased slot's hash never matches
     const InstanceState& st = *s.second;
-    if (st.mapper() != mapper || st.identity().size() != 1) continue;
-    const std::int64_t* held = st.identity().front().if_integer();
-    if (held != nullptr && *held == key) return s.second;
+    const std::int64_t* held = st.identity().if_integer();
+    if (held != nullptr && *held == key && st.mapper() == mapper) return s.second;
   }
 }
 
 IdentityMap::const_iterator IdentityMap::find(const Mapper* mapper,
-                                              const std::vector<Value>& key) const {
+                                              std::span<const Value> key) const {
   if (size_ == 0) return end();
   bool found = false;
   const std::size_t i = probe(mapper, key, hash_key(mapper, key), found);
@@ -156,7 +178,7 @@ std::pair<IdentityMap::iterator, bool> IdentityMap::insert(InstanceState& st) {
 std::pair<IdentityMap::iterator, bool> IdentityMap::insert(InstanceState& st, std::size_t hash) {
   if (full()) grow();
   bool found = false;
-  const std::size_t i = probe(st.mapper(), st.identity(), hash, found);
+  const std::size_t i = probe(st, hash, found);
   if (found) return {at(i), false};
   place(i, st, hash);
   return {at(i), true};
@@ -169,11 +191,25 @@ void IdentityMap::place(std::size_t i, InstanceState& st, std::size_t hash) noex
   ++size_;
 }
 
-IdentityMap::Place IdentityMap::locate(const Mapper* mapper, const std::vector<Value>& key,
+IdentityMap::Place IdentityMap::locate(const Mapper* mapper, std::span<const Value> key,
                                        std::size_t hash) const {
   if (capacity_ == 0) return {};
   Place p;
   p.slot = probe(mapper, key, hash, p.found);
+  return p;
+}
+
+IdentityMap::Place IdentityMap::locate_integer(const Mapper* mapper, std::int64_t key,
+                                               std::size_t hash) const {
+  if (capacity_ == 0) return {};
+  Place p;
+  p.slot = probe(
+      hash,
+      [&](const InstanceState& st) {
+        const std::int64_t* held = st.identity().if_integer();
+        return held != nullptr && *held == key && st.mapper() == mapper;
+      },
+      p.found);
   return p;
 }
 
@@ -187,13 +223,19 @@ void IdentityMap::insert_at(Place p, InstanceState& st, std::size_t hash) {
 
 void IdentityMap::assign(InstanceState& st) {
   const std::size_t hash = hash_key(st.mapper(), st.identity());
-  if (auto it = find(st.mapper(), st.identity(), hash); it != end()) erase(it);
+  if (size_ != 0) {
+    bool found = false;
+    const std::size_t i = probe(st, hash, found);
+    if (found) erase(at(i));
+  }
   insert(st, hash);
 }
 
 void IdentityMap::remove(InstanceState& st) {
-  auto it = find(st.mapper(), st.identity());
-  if (it != end() && it->second == &st) erase(it);
+  if (size_ == 0) return;
+  bool found = false;
+  const std::size_t i = probe(st, hash_key(st.mapper(), st.identity()), found);
+  if (found && slots_[i].second == &st) erase(at(i));
 }
 
 void PendingObjects::emplace(std::uint64_t order, InstanceState* st) {
@@ -364,7 +406,7 @@ void SessionImpl::attach(InstanceState& st) {
   st.session_ = this;
 }
 
-void SessionImpl::install_identity(InstanceState& st, std::vector<Value> key) {
+void SessionImpl::install_identity(InstanceState& st, std::span<const Value> key) {
   if (auto it = identity_map_.find(st.mapper_, key); it != identity_map_.end()) {
     if (it->second != &st)
       throw InvalidRequest("Can't attach instance '" + st.mapper_->describe(key) +
@@ -376,7 +418,7 @@ void SessionImpl::install_identity(InstanceState& st, std::vector<Value> key) {
   }
   // The map's key is st.identity_ itself: an entry under the old identity goes first.
   if (st.has_identity_) identity_map_.remove(st);
-  st.identity_ = std::move(key);
+  st.identity_.assign(key);
   identity_map_.insert(st);
   st.has_identity_ = true;
   entered_identity_map(st);
@@ -554,7 +596,7 @@ void SessionImpl::add_one(InstanceState& st) {
         break;
       }
     try {
-      install_identity(st, st.identity_);  // detached -> persistent, no SQL
+      install_identity(st, st.identity_.view());  // detached -> persistent, no SQL
     } catch (...) {
       st.session_ = nullptr;  // still detached
       throw;
@@ -869,16 +911,17 @@ detail::ObjectBlock* SessionImpl::get(const Mapper& mapper, std::span<const Valu
 detail::ObjectBlock* SessionImpl::get_by_integer(const Mapper& mapper, std::int64_t key) {
   // Only an up-to-date object under a single integer key is found here; the
   // rest (other key types, boolean normalisation, loads, errors) is get()'s.
-  const auto& pk = mapper.primary_key();
-  const TypeKind kind = pk.size() == 1 ? mapper.columns()[pk.front()]->type().kind : TypeKind::text;
-  if (kind == TypeKind::integer || kind == TypeKind::big_integer ||
-      kind == TypeKind::small_integer) {
+  if (mapper.integer_key()) {
     InstanceState* st = identity_map_.find_integer(&mapper, key, integer_key_hash(&mapper, key));
     if (st != nullptr && !st->needs_load()) {
       st->block_->retain();
       return st->block_;
     }
   }
+  return get_integer_as_value(mapper, key);
+}
+
+detail::ObjectBlock* SessionImpl::get_integer_as_value(const Mapper& mapper, std::int64_t key) {
   const std::array<Value, 1> given{Value(key)};
   return get(mapper, given);
 }
@@ -1166,7 +1209,7 @@ void SessionImpl::end_transaction(bool committed) {
     InstanceState* st = it->first;
     if (st->session_ != this) continue;
     identity_map_.remove(*st);
-    st->identity_ = it->second;
+    st->identity_.assign(it->second);
     identity_map_.assign(*st);
   }
   rekeyed_.clear();
@@ -1174,7 +1217,7 @@ void SessionImpl::end_transaction(bool committed) {
   for (auto* st : std::vector<InstanceState*>(deleted_.begin(), deleted_.end())) {
     deleted_.erase(st);
     st->deleted_ = false;
-    install_identity(*st, st->identity_);
+    install_identity(*st, st->identity_.view());
   }
   for (auto* st : std::vector<InstanceState*>(marked_deleted_.begin(), marked_deleted_.end())) {
     st->marked_for_delete_ = false;

@@ -97,6 +97,23 @@ bool is_modified(const Object& object) {
   return st.session() && st.session()->is_modified(st);
 }
 
+void detail::Identity::assign(std::span<const Value> key) {
+  if (key.size() == 1)
+    if (const std::int64_t* n = key.front().if_integer()) {
+      assign_integer(*n);
+      return;
+    }
+  // Copied before the old values go: `key` may be this identity's own view.
+  std::unique_ptr<Value[]> values;
+  if (!key.empty()) {
+    values = std::make_unique<Value[]>(key.size());
+    std::copy(key.begin(), key.end(), values.get());
+  }
+  clear();
+  values_ = values.release();
+  size_ = static_cast<std::uint32_t>(key.size());
+}
+
 std::string_view to_string(ObjectState s) noexcept {
   switch (s) {
     case ObjectState::transient: return "transient";
@@ -124,7 +141,7 @@ void prepare_access(InstanceState& state) {
   if (!state.needs_load()) return;
   if (state.session() == nullptr)
     throw DetachedInstanceError(
-        "Instance '" + (state.mapper() ? state.mapper()->describe(state.identity()) : "?") +
+        "Instance '" + (state.mapper() ? state.mapper()->describe(state.identity().view()) : "?") +
         "' is not bound to a Session; attribute refresh operation cannot proceed (keep it in a "
         "Session, or use SessionOptions::expire_on_commit = false)");
   state.session()->load_expired(state);

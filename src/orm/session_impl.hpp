@@ -34,7 +34,7 @@ inline std::size_t hash_key_start(const Mapper* mapper) noexcept {
 inline std::size_t hash_key_next(std::size_t h, std::size_t value_hash) noexcept {
   return h * 1000003u ^ value_hash;
 }
-inline std::size_t hash_key(const Mapper* mapper, const std::vector<Value>& key) noexcept {
+inline std::size_t hash_key(const Mapper* mapper, std::span<const Value> key) noexcept {
   std::size_t h = hash_key_start(mapper);
   for (const auto& v : key) h = hash_key_next(h, hash_value(v));
   return h;
@@ -42,6 +42,10 @@ inline std::size_t hash_key(const Mapper* mapper, const std::vector<Value>& key)
 // hash_key(mapper, {Value(key)}) without the Value.
 inline std::size_t integer_key_hash(const Mapper* mapper, std::int64_t key) noexcept {
   return hash_key_next(hash_key_start(mapper), std::hash<std::int64_t>()(key));
+}
+inline std::size_t hash_key(const Mapper* mapper, const detail::Identity& key) noexcept {
+  if (const std::int64_t* n = key.if_integer()) return integer_key_hash(mapper, *n);
+  return hash_key(mapper, key.view());
 }
 
 struct IdentityKey {
@@ -126,11 +130,11 @@ class IdentityMap {
   void clear() noexcept;
 
   // With the key's hash_key() when it is known already.
-  iterator find(const Mapper* mapper, const std::vector<Value>& key, std::size_t hash);
-  iterator find(const Mapper* mapper, const std::vector<Value>& key) {
+  iterator find(const Mapper* mapper, std::span<const Value> key, std::size_t hash);
+  iterator find(const Mapper* mapper, std::span<const Value> key) {
     return find(mapper, key, hash_key(mapper, key));
   }
-  const_iterator find(const Mapper* mapper, const std::vector<Value>& key) const;
+  const_iterator find(const Mapper* mapper, std::span<const Value> key) const;
   // The object under a single integer key (hash: integer_key_hash), or null.
   InstanceState* find_integer(const Mapper* mapper, std::int64_t key,
                               std::size_t hash) const noexcept;
@@ -148,7 +152,8 @@ class IdentityMap {
     std::size_t slot = 0;
     bool found = false;
   };
-  Place locate(const Mapper* mapper, const std::vector<Value>& key, std::size_t hash) const;
+  Place locate(const Mapper* mapper, std::span<const Value> key, std::size_t hash) const;
+  Place locate_integer(const Mapper* mapper, std::int64_t key, std::size_t hash) const;
   InstanceState* object_at(Place p) const noexcept { return slots_[p.slot].second; }
   // Enters `st` (whose identity_ and hash are the ones located) at `p`.
   void insert_at(Place p, InstanceState& st, std::size_t hash);
@@ -159,8 +164,13 @@ class IdentityMap {
 
  private:
   // The slot of the entry, or of where it would go (the first erased or empty one).
-  std::size_t probe(const Mapper* mapper, const std::vector<Value>& key, std::size_t hash,
+  // matches(state) says whether an entry with the right hash is the one sought.
+  template <class Matches>
+  std::size_t probe(std::size_t hash, Matches matches, bool& found) const noexcept;
+  std::size_t probe(const Mapper* mapper, std::span<const Value> key, std::size_t hash,
                     bool& found) const noexcept;
+  // The slot of `st`'s own identity (found: another object's, or st's).
+  std::size_t probe(const InstanceState& st, std::size_t hash, bool& found) const noexcept;
   // Whether one more entry needs a larger (or cleaner) table: at most 3/4 of
   // the slots in use, entries and erased markers, keeps linear probing short.
   bool full() const noexcept { return 4 * (size_ + erased_ + 1) > 3 * capacity_; }
@@ -314,6 +324,10 @@ class SessionImpl {
   void refresh(InstanceState& st);
   detail::ObjectBlock* get(const Mapper& mapper, std::span<const Value> key);
   detail::ObjectBlock* get_by_integer(const Mapper& mapper, std::int64_t key);
+  // get_by_integer's way out when the identity map cannot answer (kept out of
+  // line: its Value would cost the fast path a frame).
+  [[gnu::noinline]] detail::ObjectBlock* get_integer_as_value(const Mapper& mapper,
+                                                              std::int64_t key);
   detail::ObjectBlock* get(const Mapper& mapper, const std::vector<Value>& key) {
     return get(mapper, std::span<const Value>(key));
   }
@@ -448,7 +462,7 @@ class SessionImpl {
   bool autoflush_has_work() const;
   void attach(InstanceState& st);
   void detach(InstanceState& st, bool forget_identity);
-  void install_identity(InstanceState& st, std::vector<Value> key);
+  void install_identity(InstanceState& st, std::span<const Value> key);
   // The seen/touched bookkeeping of an object that has just entered the map.
   void entered_identity_map(InstanceState& st) noexcept;
   // instance_from_row(); with `taken` (the same row) its values may be moved.

@@ -405,7 +405,7 @@ void UnitOfWork::plan_set_cascades() {
     std::map<std::pair<std::string, std::size_t>, Batch> by;
     std::vector<InstanceState*> marked(s_.marked_deleted_.begin(), s_.marked_deleted_.end());
     sort_by_key(marked,
-                [](const InstanceState* st) -> const std::vector<Value>& { return st->identity_; });
+                [](const InstanceState* st) -> const detail::Identity& { return st->identity_; });
     for (auto* st : marked)
       for (const auto& r : st->mapper_->relationships())
         if (set_candidate(*st, *r)) {

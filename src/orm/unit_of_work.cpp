@@ -28,7 +28,7 @@ std::string join_names(const Mapper& m, const std::vector<std::size_t>& cols) {
 
 }  // namespace
 
-bool key_less(const std::vector<Value>& a, const std::vector<Value>& b) {
+bool key_less(std::span<const Value> a, std::span<const Value> b) {
   for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
     const Value &x = a[i], &y = b[i];
     if (x == y) continue;
@@ -96,7 +96,11 @@ UnitOfWork::Insert UnitOfWork::make_insert(InstanceState& st) {
 UnitOfWork::Update UnitOfWork::make_update(InstanceState& st, std::vector<std::size_t> changed,
                                            InstanceState* replaces) {
   const Mapper& m = *st.mapper_;
-  Update u{&st, std::move(changed), replaces ? replaces->identity_ : st.identity_, {}, replaces};
+  Update u{&st,
+           std::move(changed),
+           (replaces ? replaces->identity_ : st.identity_).values(),
+           {},
+           replaces};
   if (auto v = m.version_column()) {
     InstanceState& versioned = replaces ? *replaces : st;
     const Value old = versioned.committed_.at(*v);
@@ -202,7 +206,7 @@ void UnitOfWork::check_restrictions() {
             r.loading() != Loading::write_only) {
           h.for_each([&](detail::ObjectBlock* b) {
             const InstanceState& c = b->state();
-            note(&c, c.has_identity_ ? c.mapper_->describe(c.identity_)
+            note(&c, c.has_identity_ ? c.mapper_->describe(c.identity_.view())
                                      : c.mapper_->class_name() + " (new)");
           });
         } else {
@@ -273,7 +277,7 @@ void UnitOfWork::collect() {
   std::unordered_set<InstanceState*> switched;
   if (!s_.pending_.empty())
     for (auto* st : s_.marked_deleted_)
-      deleted_by_key[IdentityKey{st->mapper_, st->identity_}] = st;
+      deleted_by_key[IdentityKey{st->mapper_, st->identity_.values()}] = st;
 
   bool work = false;
   // Every new object is linked (a child) or owns links, and is inserted.
@@ -843,9 +847,9 @@ void UnitOfWork::null_children_of_deleted(const Mapper& m) {
           for (const auto& pr : r.pairs()) {
             for (auto k : m.primary_key())
               if (k == pr.child_column)
-                throw FlushError("Deleting " + pm->describe(p->identity_) + " would set " +
+                throw FlushError("Deleting " + pm->describe(p->identity_.view()) + " would set " +
                                  m.class_name() + "." + m.columns()[k]->column_name() +
-                                 ", part of the primary key of " + m.describe(c.identity_) +
+                                 ", part of the primary key of " + m.describe(c.identity_.view()) +
                                  ", to NULL; give " + r.describe() +
                                  " a delete cascade (cascade = \"all\") instead");
           }
@@ -1010,7 +1014,7 @@ void UnitOfWork::execute_updates(const Mapper& m, std::vector<Update>& rows) {
 
 void UnitOfWork::execute_deletes(const Mapper& m, std::vector<InstanceState*>& all_rows) {
   sort_by_key(all_rows,
-              [](const InstanceState* st) -> const std::vector<Value>& { return st->identity(); });
+              [](const InstanceState* st) -> const detail::Identity& { return st->identity(); });
   // In a self-referential table, rows go before the rows they refer to
   // (deepest first, spec 5.4); each level is one batch.
   std::vector<const Relationship*> self;
@@ -1066,7 +1070,8 @@ void UnitOfWork::delete_batch(const Mapper& m, std::vector<InstanceState*>& rows
       const std::size_t to = std::min(rows.size(), from + max_in_values);
       std::vector<Expr> keys;
       keys.reserve(to - from);
-      for (std::size_t i = from; i < to; ++i) keys.emplace_back(rows[i]->identity_.front());
+      for (std::size_t i = from; i < to; ++i)
+        keys.emplace_back(rows[i]->identity_.view().span().front());
       matched +=
           conn.execute(s_.compile(delete_from(m.table()).where(Expr(key).in_(std::move(keys)))))
               .rows_affected();
@@ -1088,7 +1093,7 @@ void UnitOfWork::delete_batch(const Mapper& m, std::vector<InstanceState*>& rows
   const CompiledStatement& stmt = s_.compiled("delete:" + m.table_name(), stmt_builder);
   std::vector<std::vector<Value>> sets;
   for (auto* st : rows) {
-    std::vector<Value> set = st->identity_;
+    std::vector<Value> set = st->identity_.values();
     if (versioned) set.push_back(st->committed_.at(*m.version_column()));
     sets.push_back(std::move(set));
   }
@@ -1134,11 +1139,11 @@ void UnitOfWork::finalize() {
         st.insert_order_ = 0;
         s_.install_identity(st, m->primary_key_of(st.block_->object()));
         s_.inserted_in_transaction_.insert(&st);
-      } else if (m->primary_key_of(st.block_->object()) != st.identity_) {
+      } else if (!st.identity_.equals(m->primary_key_of(st.block_->object()))) {
         // The primary key itself changed: re-key the identity map, and remember
         // the old key so a rollback can put it back (spec 6.6).
-        s_.identity_map_.erase(IdentityKey{m, st.identity_});
-        s_.rekeyed_.emplace_back(&st, st.identity_);
+        s_.identity_map_.remove(st);
+        s_.rekeyed_.emplace_back(&st, st.identity_.values());
         s_.install_identity(st, m->primary_key_of(st.block_->object()));
       }
       s_.snapshot(st);
@@ -1362,11 +1367,11 @@ DeletePreview UnitOfWork::preview() {
   };
 
   for (auto* st : s_.marked_deleted_)
-    mark_deleted(*st->mapper_, st->identity_, st->block_,
+    mark_deleted(*st->mapper_, st->identity_.values(), st->block_,
                  st->deleted_by_cascade_ ? Reason::cascade : Reason::removed, "");
   for (auto& [k, st] : s_.identity_map_)
     if (!st->marked_for_delete_ && is_orphan(*st))
-      mark_deleted(*st->mapper_, st->identity_, st->block_, Reason::orphan, "");
+      mark_deleted(*st->mapper_, st->identity_.values(), st->block_, Reason::orphan, "");
 
   std::vector<DeletePreview::Row> maybe_nulled;
   while (!work.empty()) {
@@ -1386,7 +1391,7 @@ DeletePreview UnitOfWork::preview() {
       if (in_memory) {
         h->for_each([&](detail::ObjectBlock* b) {
           const InstanceState& c = b->state();
-          if (c.has_identity_ && c.session_ == &s_) children.emplace_back(c.identity_, b);
+          if (c.has_identity_ && c.session_ == &s_) children.emplace_back(c.identity_.values(), b);
         });
       } else if (r.options().passive_deletes && r.direction() != Direction::many_to_one) {
         continue;  // the database's ON DELETE rule decides (counted below)

@@ -18,7 +18,16 @@
 namespace relate {
 
 // Orders primary keys the same way in every run (statement order, tests).
-bool key_less(const std::vector<Value>& a, const std::vector<Value>& b);
+bool key_less(std::span<const Value> a, std::span<const Value> b);
+inline bool key_less(const detail::Identity& a, const detail::Identity& b) {
+  return key_less(a.view(), b.view());
+}
+inline const std::int64_t* single_integer(const std::vector<Value>& key) noexcept {
+  return key.size() == 1 ? key.front().if_integer() : nullptr;
+}
+inline const std::int64_t* single_integer(const detail::Identity& key) noexcept {
+  return key.if_integer();
+}
 
 // Positions 0..n-1 in the order of key_less over key_of(i). Single integer keys
 // (the usual case) are sorted as plain integers.
@@ -29,8 +38,7 @@ inline std::vector<std::size_t> key_order(std::size_t n, KeyOf key_of) {
   std::vector<std::pair<std::int64_t, std::size_t>> plain;
   plain.reserve(n);
   for (std::size_t i = 0; i < n && integers; ++i) {
-    const std::vector<Value>& k = key_of(i);
-    const std::int64_t* n = k.size() == 1 ? k.front().if_integer() : nullptr;
+    const std::int64_t* n = single_integer(key_of(i));
     integers = n != nullptr;
     if (integers) plain.emplace_back(*n, i);
   }
@@ -49,8 +57,8 @@ inline std::vector<std::size_t> key_order(std::size_t n, KeyOf key_of) {
 // moved once, after the order is found on indices.
 template <class T, class KeyOf>
 void sort_by_key(std::vector<T>& items, KeyOf key_of) {
-  const auto order = key_order(
-      items.size(), [&](std::size_t i) -> const std::vector<Value>& { return key_of(items[i]); });
+  const auto order =
+      key_order(items.size(), [&](std::size_t i) -> decltype(auto) { return key_of(items[i]); });
   std::vector<T> sorted;
   sorted.reserve(items.size());
   for (auto i : order) sorted.push_back(std::move(items[i]));

@@ -160,3 +160,47 @@ TEST_P(IdentityMapTest, IntegerKeysOfEveryTypeFindTheSameObject) {
 RELATE_INSTANTIATE_BACKENDS(IdentityMapTest);
 
 }  // namespace
+
+// An object's identity keeps one integer inline and any other key in a heap
+// array; both read back as the same values, and assigning from its own view
+// (what re-entering an object under its key does) keeps them.
+TEST(IdentityTest, IntegerInlineOtherKeysOnTheHeap) {
+  detail::Identity id;
+  EXPECT_TRUE(id.empty());
+  EXPECT_EQ(id.if_integer(), nullptr);
+
+  const std::vector<Value> one{Value(42)};
+  id.assign(one);
+  ASSERT_NE(id.if_integer(), nullptr);
+  EXPECT_EQ(*id.if_integer(), 42);
+  EXPECT_EQ(id.values(), one);
+  EXPECT_TRUE(id.equals(one));
+  EXPECT_FALSE(id.equals(std::vector<Value>{Value(43)}));
+  EXPECT_FALSE(id.equals(std::vector<Value>{Value("42")}));
+  EXPECT_FALSE(id.equals(std::vector<Value>{Value(42), Value(1)}));
+
+  const std::vector<Value> composite{Value("a long text key that does not fit inline"), Value(7)};
+  id.assign(composite);
+  EXPECT_EQ(id.if_integer(), nullptr);
+  EXPECT_EQ(id.size(), 2u);
+  EXPECT_EQ(id.values(), composite);
+  EXPECT_TRUE(id.equals(composite));
+  EXPECT_FALSE(id.equals(one));
+
+  id.assign(id.view());  // its own values: copied before the old ones go
+  EXPECT_EQ(id.values(), composite);
+
+  id.assign_integer(-5);
+  EXPECT_EQ(id.values(), std::vector<Value>{Value(-5)});
+  id.assign(id.view());
+  ASSERT_NE(id.if_integer(), nullptr);
+  EXPECT_EQ(*id.if_integer(), -5);
+
+  // A boolean is not an integer key, though it is one Value.
+  id.assign(std::vector<Value>{Value(true)});
+  EXPECT_EQ(id.if_integer(), nullptr);
+  EXPECT_EQ(id.values(), std::vector<Value>{Value(true)});
+  id.clear();
+  EXPECT_TRUE(id.empty());
+  EXPECT_TRUE(id.values().empty());
+}

@@ -3,10 +3,12 @@
 /// InstanceState: what the ORM knows about one mapped object. It lives in the
 /// object's handle block (object.hpp), so every handle reaches it directly.
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -72,6 +74,83 @@ class ColumnBits {
   } words_;
   std::uint32_t size_ = 0;
 };
+
+// The primary-key values of the row an object stands for. A key of one integer,
+// what nearly every table has, is held inline: an identity-map hit then reads
+// it from the cache line that holds the object's state, and a loaded object
+// needs no heap array for its key (which cost 64 bytes an object). Any other
+// key is one heap array.
+class Identity {
+ public:
+  // The values as a span; a single integer is made a Value here, so a View
+  // stays where it was made (no copy, no move) while its span is in use.
+  class View {
+   public:
+    View(const View&) = delete;
+    View& operator=(const View&) = delete;
+    std::span<const Value> span() const noexcept {
+      return values_ != nullptr ? std::span<const Value>(values_, size_)
+                                : std::span<const Value>(&one_, size_);
+    }
+    operator std::span<const Value>() const noexcept { return span(); }
+    std::vector<Value> vector() const {
+      const auto s = span();
+      return {s.begin(), s.end()};
+    }
+
+   private:
+    friend class Identity;
+    View(std::int64_t one) noexcept : one_(one), size_(1) {}
+    View(const Value* values, std::size_t size) noexcept : values_(values), size_(size) {}
+    Value one_;
+    const Value* values_ = nullptr;
+    std::size_t size_ = 0;
+  };
+
+  Identity() noexcept = default;
+  Identity(const Identity&) = delete;
+  Identity& operator=(const Identity&) = delete;
+  ~Identity() { clear(); }
+
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  /// The key when it is one integer, else null.
+  const std::int64_t* if_integer() const noexcept { return inline_ ? &integer_ : nullptr; }
+  View view() const noexcept {
+    return inline_ ? View(integer_) : View(size_ == 0 ? nullptr : values_, size_);
+  }
+  std::vector<Value> values() const { return view().vector(); }
+
+  void assign(std::span<const Value> key);
+  void assign_integer(std::int64_t key) noexcept {
+    clear();
+    integer_ = key;
+    size_ = 1;
+    inline_ = true;
+  }
+  void clear() noexcept {
+    if (!inline_ && size_ != 0) delete[] values_;
+    integer_ = 0;
+    size_ = 0;
+    inline_ = false;
+  }
+  bool equals(std::span<const Value> key) const noexcept {
+    if (key.size() != size_) return false;
+    if (inline_) {
+      const std::int64_t* k = key.front().if_integer();
+      return k != nullptr && *k == integer_;
+    }
+    return std::equal(key.begin(), key.end(), values_);
+  }
+
+ private:
+  union {
+    std::int64_t integer_ = 0;
+    Value* values_;
+  };
+  std::uint32_t size_ = 0;
+  bool inline_ = false;
+};
 }  // namespace detail
 
 /// The five states of spec 6.1.
@@ -92,7 +171,7 @@ class InstanceState {
   SessionImpl* session() const noexcept { return session_; }
   bool has_identity() const noexcept { return has_identity_; }
   /// Primary-key values of the row this object stands for (valid with an identity).
-  const std::vector<Value>& identity() const noexcept { return identity_; }
+  const detail::Identity& identity() const noexcept { return identity_; }
   /// Marked by Session::remove() and not yet flushed.
   bool marked_for_delete() const noexcept { return marked_for_delete_; }
   detail::ObjectBlock* block() const noexcept { return block_; }
@@ -150,7 +229,12 @@ class InstanceState {
   detail::ObjectBlock* block_ = nullptr;
   const Mapper* mapper_ = nullptr;
   SessionImpl* session_ = nullptr;
-  std::size_t expired_count_ = 0;
+  detail::Identity identity_;
+  std::uint32_t expired_count_ = 0;
+  // Persistent in a Session and not reached since the last flush: the next
+  // handle access records it on the Session's list of objects an autoflush
+  // compares (SessionImpl::seen_), at the place seen_at_.
+  bool unseen_ = false;
   bool has_identity_ = false;
   bool deleted_ = false;            // DELETE flushed, transaction not yet ended
   bool marked_for_delete_ = false;  // in session.deleted(), waiting for flush
@@ -162,16 +246,11 @@ class InstanceState {
   // cannot differ from its snapshot, so the flush skips comparing it. New
   // objects start as reached (their creator holds them).
   bool touched_ = true;
-  // Persistent in a Session and not reached since the last flush: the next
-  // handle access records it on the Session's list of objects an autoflush
-  // compares (SessionImpl::seen_), at the place seen_at_.
-  bool unseen_ = false;
   static constexpr std::uint32_t not_seen = 0xffffffffu;
   std::uint32_t seen_at_ = not_seen;
   // Place on the Session's list of persistent objects with touched_ set
   // (SessionImpl::touched_), which the flush compares.
   std::uint32_t touched_at_ = not_seen;
-  std::vector<Value> identity_;
   // Column values as the database last had them (index = mapper column index);
   // comparing against them is how changes to plain struct members are found.
   detail::CommittedValues committed_;

@@ -188,6 +188,8 @@ class Mapper {
   const std::vector<std::size_t>& primary_key() const noexcept { return primary_key_; }
   /// The column the database fills in on INSERT, if any.
   std::optional<std::size_t> generated_key() const noexcept { return generated_key_; }
+  /// Whether the primary key is one integer column (valid once configured).
+  bool integer_key() const noexcept { return integer_key_; }
   std::optional<std::size_t> version_column() const noexcept { return version_column_; }
 
   /// The column index of a mapped member; throws InvalidRequest when not mapped.
@@ -214,7 +216,7 @@ class Mapper {
   /// True when the key holds "not assigned yet" values: NULL, or 0 in a
   /// database-generated integer key (the C++ default of an int64_t member).
   bool key_is_unassigned(std::span<const Value> key) const;
-  std::string describe(const std::vector<Value>& key) const;
+  std::string describe(std::span<const Value> key) const;
 
  private:
   friend class Registry;
@@ -231,6 +233,7 @@ class Mapper {
   std::vector<TableElement> extra_elements_;
   std::vector<std::size_t> primary_key_;
   std::optional<std::size_t> generated_key_;
+  bool integer_key_ = false;
   std::optional<std::size_t> version_column_;
   std::string version_column_name_;
   detail::ObjectBlock* (*create_)(const Mapper&) = nullptr;
