@@ -13,7 +13,9 @@
 namespace bench {
 
 // The W3 baseline: lookups in a std::unordered_map of the loaded rows.
-Outcome unordered_map_get(const std::vector<UserRow>& users, const Sizes& s);
+// With `counted`, each hit also takes and drops an atomic reference count, as
+// a returned Ptr<T> does: the floor of any lookup that hands out counted handles.
+Outcome unordered_map_get(const std::vector<UserRow>& users, const Sizes& s, bool counted);
 
 namespace sqlite {
 Outcome insert(sqlite3* db, const Sizes& s);

@@ -1,6 +1,8 @@
 // The workloads by hand on the sqlite3 C API: statements prepared once per run,
 // one transaction, values bound, rows read into plain structs.
 
+#include <atomic>
+#include <concepts>
 #include <stdexcept>
 
 #include "hand.hpp"
@@ -289,11 +291,25 @@ Outcome stream(sqlite3* db, const Sizes& s) {
 
 namespace bench {
 
-Outcome unordered_map_get(const std::vector<UserRow>& users, const Sizes& s) {
+namespace {
+struct CountedRow {
+  UserRow row;
+  std::atomic<std::uint32_t> refs{1};
+};
+const UserRow& row_of(const UserRow& r) { return r; }
+const UserRow& row_of(const CountedRow& r) { return r.row; }
+
+template <class Entry>
+Outcome map_get(const std::vector<UserRow>& users, const Sizes& s) {
   const auto keys = get_keys(s);
-  std::unordered_map<std::int64_t, UserRow> map;
+  std::unordered_map<std::int64_t, Entry> map;
   map.reserve(users.size());
-  for (const auto& u : users) map.emplace(u.id, u);
+  for (const auto& u : users) {
+    if constexpr (std::same_as<Entry, UserRow>)
+      map.emplace(u.id, u);
+    else
+      map[u.id].row = u;
+  }
   return measured([&] {
     Outcome out;
     std::int64_t sum = 0;
@@ -301,7 +317,11 @@ Outcome unordered_map_get(const std::vector<UserRow>& users, const Sizes& s) {
     for (auto id : keys) {
       auto it = map.find(id);
       if (it == map.end()) continue;
-      sum += it->second.id;
+      if constexpr (!std::same_as<Entry, UserRow>)
+        it->second.refs.fetch_add(1, std::memory_order_relaxed);
+      sum += row_of(it->second).id;
+      if constexpr (!std::same_as<Entry, UserRow>)
+        it->second.refs.fetch_sub(1, std::memory_order_acq_rel);
       ++out.rows;
     }
     out.seconds = t.seconds();
@@ -309,6 +329,11 @@ Outcome unordered_map_get(const std::vector<UserRow>& users, const Sizes& s) {
     keep = keep + sum;
     return out;
   });
+}
+}  // namespace
+
+Outcome unordered_map_get(const std::vector<UserRow>& users, const Sizes& s, bool counted) {
+  return counted ? map_get<CountedRow>(users, s) : map_get<UserRow>(users, s);
 }
 
 }  // namespace bench

@@ -322,10 +322,12 @@ bool run_backend(Backend b, const Options& o, relate::Registry& registry, Result
           break;
         case Workload::get_map:
           rel(relate_get_map);
-          hand("std::unordered_map", [&] {
-            auto rows = pg ? pg::load_users(pdb, false) : sqlite::load_users(sdb, false);
-            return unordered_map_get(rows, s);
-          });
+          for (bool counted : {false, true})
+            hand(counted ? "std::unordered_map, counted handle" : "std::unordered_map",
+                 [&, counted] {
+                   auto rows = pg ? pg::load_users(pdb, false) : sqlite::load_users(sdb, false);
+                   return unordered_map_get(rows, s, counted);
+                 });
           break;
         case Workload::update:
           rel(relate_update);

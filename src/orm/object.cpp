@@ -36,11 +36,38 @@ ObjectBlock* list_head = nullptr;
 thread_local std::size_t tracked_here = 0;
 thread_local std::size_t threshold_here = 10000;
 
-// Every loaded object is tracked from the thread that loads it: the hash of its
-// id once per thread.
-std::size_t this_thread() {
-  thread_local const std::size_t id = std::hash<std::thread::id>()(std::this_thread::get_id());
-  return id;
+// Every object is tracked by the thread that loads or creates it. Each such
+// thread has a number, 1 and up, that its objects carry in the 4 bytes beside
+// their reference count (a thread id would take 8 more in every object). A
+// number is reused after its thread ends, so threads alive together never
+// share one. Both lists below are guarded by list_mutex.
+std::vector<std::uint32_t> free_thread_numbers;
+std::uint32_t next_thread_number = 1;
+
+struct ThreadNumber {
+  std::uint32_t n = 0;
+  ThreadNumber() {
+    std::lock_guard lock(list_mutex);
+    if (free_thread_numbers.empty()) {
+      n = next_thread_number++;
+    } else {
+      n = free_thread_numbers.back();
+      free_thread_numbers.pop_back();
+    }
+  }
+  ~ThreadNumber() {
+    std::lock_guard lock(list_mutex);
+    try {
+      free_thread_numbers.push_back(n);
+    } catch (...) {  // out of memory: the number is not reused
+    }
+  }
+};
+
+// Takes list_mutex the first time in a thread: call it before locking.
+std::uint32_t this_thread() {
+  thread_local const ThreadNumber number;
+  return number.n;
 }
 
 }  // namespace
@@ -49,14 +76,14 @@ void ObjectBlock::count_new() noexcept { live_blocks.fetch_add(1); }
 
 ObjectBlock::~ObjectBlock() {
   live_blocks.fetch_sub(1);
-  if (tracked_) CycleCollector::untrack(*this);
+  if (thread_ != 0) CycleCollector::untrack(*this);
 }
 
 void CycleCollector::track(ObjectBlock& b) {
-  if (b.tracked_) return;
+  if (b.thread_ != 0) return;
+  const std::uint32_t me = this_thread();
   std::lock_guard lock(list_mutex);
-  b.tracked_ = true;
-  b.thread_ = this_thread();
+  b.thread_ = me;
   b.prev_tracked_ = nullptr;
   b.next_tracked_ = list_head;
   if (list_head) list_head->prev_tracked_ = &b;
@@ -65,14 +92,15 @@ void CycleCollector::track(ObjectBlock& b) {
 }
 
 void CycleCollector::untrack(ObjectBlock& b) noexcept {
+  const std::uint32_t me = this_thread();
   std::lock_guard lock(list_mutex);
   if (b.prev_tracked_)
     b.prev_tracked_->next_tracked_ = b.next_tracked_;
   else
     list_head = b.next_tracked_;
   if (b.next_tracked_) b.next_tracked_->prev_tracked_ = b.prev_tracked_;
-  b.tracked_ = false;
-  if (b.thread_ == this_thread() && tracked_here > 0) --tracked_here;
+  if (b.thread_ == me && tracked_here > 0) --tracked_here;
+  b.thread_ = 0;
 }
 
 namespace {
@@ -89,7 +117,7 @@ void for_each_reference(ObjectBlock* b, const std::function<void(ObjectBlock*)>&
 }  // namespace
 
 std::size_t CycleCollector::collect() {
-  const std::size_t me = this_thread();
+  const std::uint32_t me = this_thread();
   std::vector<ObjectBlock*> blocks;
   {
     std::lock_guard lock(list_mutex);
@@ -145,7 +173,7 @@ void CycleCollector::forget(const void* registry) noexcept {
       else
         list_head = b->next_tracked_;
       if (b->next_tracked_) b->next_tracked_->prev_tracked_ = b->prev_tracked_;
-      b->tracked_ = false;
+      b->thread_ = 0;
     }
     b = next;
   }

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include "support/orm_fixture.hpp"
 
 using namespace relate;
@@ -443,6 +447,53 @@ TEST_P(RelationshipTest, TransientGraphsAreReclaimed) {
   EXPECT_GT(live_objects(), before) << "the graphs keep themselves alive";
   collect_cycles();
   EXPECT_EQ(live_objects(), before);
+}
+
+// The collector of one thread leaves another thread's objects alone, while
+// that thread lives and after a later thread takes over its number.
+TEST_P(RelationshipTest, EachThreadCollectsItsOwnCycles) {
+  collect_cycles();
+  const auto before = live_objects();
+  auto garbage = [] {
+    auto jack = make<User>({.name = "jack"});
+    for (int i = 0; i < 5; ++i) jack->addresses.push_back(make<Address>({.email = "x"}));
+  };
+  std::mutex m;
+  std::condition_variable cv;
+  int step = 0;
+  std::size_t freed_by_worker = 0;
+  std::thread worker([&] {
+    garbage();
+    {
+      std::unique_lock lock(m);
+      step = 1;
+      cv.notify_all();
+      cv.wait(lock, [&] { return step == 2; });
+    }
+    freed_by_worker = collect_cycles();
+  });
+  {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return step == 1; });
+    EXPECT_EQ(live_objects(), before + 6);
+    EXPECT_EQ(collect_cycles(), 0u) << "the worker's objects are not this thread's";
+    EXPECT_EQ(live_objects(), before + 6);
+    step = 2;
+    cv.notify_all();
+  }
+  worker.join();
+  EXPECT_EQ(freed_by_worker, 6u);
+  EXPECT_EQ(live_objects(), before);
+  for (int round = 0; round < 3; ++round) {  // later threads, each with its own garbage
+    std::size_t freed = 0;
+    std::thread later([&] {
+      garbage();
+      freed = collect_cycles();
+    });
+    later.join();
+    EXPECT_EQ(freed, 6u);
+    EXPECT_EQ(live_objects(), before);
+  }
 }
 
 TEST_P(RelationshipTest, LoadedAndDetachedGraphsAreReclaimed) {

@@ -65,14 +65,14 @@ class ObjectBlock {
   // Every loaded object has these: they are kept small (a count of 2^32
   // handles to one object would take 64 GiB of handles).
   std::atomic<std::uint32_t> refs_{0};
-  bool tracked_ = false;
+  // Objects with relationship members are on a per-process list that the cycle
+  // collector walks (memory.md): the number of the thread that put the object
+  // there (0: not on the list), and the list's links.
+  std::uint32_t thread_ = 0;
   // Next to the count: a handle access reads the state's first fields.
   InstanceState state_;
-  // Objects with relationship members are on a per-process list that the cycle
-  // collector walks (memory.md); these link them.
   ObjectBlock* prev_tracked_ = nullptr;
   ObjectBlock* next_tracked_ = nullptr;
-  std::size_t thread_ = 0;
 };
 
 // Connects the relationship members of a new object to it (relationship.cpp).
