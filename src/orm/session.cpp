@@ -68,6 +68,14 @@ void IdentityMap::clear() noexcept {
   capacity_ = size_ = erased_ = 0;
 }
 
+namespace {
+// Whether `st` is the object of `mapper` under the single integer key `key`.
+bool has_integer_key(const InstanceState& st, const Mapper* mapper, std::int64_t key) noexcept {
+  const std::int64_t* held = st.identity().if_integer();
+  return held != nullptr && *held == key && st.mapper() == mapper;
+}
+}  // namespace
+
 template <class Matches>
 std::size_t IdentityMap::probe(std::size_t hash, Matches matches, bool& found) const noexcept {
   found = false;
@@ -100,13 +108,9 @@ std::size_t IdentityMap::probe(const InstanceState& st, std::size_t hash,
                                bool& found) const noexcept {
   if (const std::int64_t* n = st.identity().if_integer()) {
     const std::int64_t key = *n;
+    const Mapper* mapper = st.mapper();
     return probe(
-        hash,
-        [&](const InstanceState& o) {
-          const std::int64_t* held = o.identity().if_integer();
-          return o.mapper() == st.mapper() && held != nullptr && *held == key;
-        },
-        found);
+        hash, [&](const InstanceState& o) { return has_integer_key(o, mapper, key); }, found);
   }
   return probe(st.mapper(), st.identity().view(), hash, found);
 }
@@ -127,9 +131,7 @@ InstanceState* IdentityMap::find_integer(const Mapper* mapper, std::int64_t key,
     const Slot& s = slots_[p.slot()];
     if (s.second == nullptr) return nullptr;
     if (s.first.hash != hash) continue;  // an erased slot's hash never matches
-    const InstanceState& st = *s.second;
-    const std::int64_t* held = st.identity().if_integer();
-    if (held != nullptr && *held == key && st.mapper() == mapper) return s.second;
+    if (has_integer_key(*s.second, mapper, key)) return s.second;
   }
 }
 
@@ -204,12 +206,7 @@ IdentityMap::Place IdentityMap::locate_integer(const Mapper* mapper, std::int64_
   if (capacity_ == 0) return {};
   Place p;
   p.slot = probe(
-      hash,
-      [&](const InstanceState& st) {
-        const std::int64_t* held = st.identity().if_integer();
-        return held != nullptr && *held == key && st.mapper() == mapper;
-      },
-      p.found);
+      hash, [&](const InstanceState& st) { return has_integer_key(st, mapper, key); }, p.found);
   return p;
 }
 
