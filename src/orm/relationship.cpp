@@ -96,7 +96,7 @@ RelationshipHandle& Relationship::handle(ObjectBlock* block) const {
 }
 
 Relationship& Mapper::add_relationship(std::string name, const std::type_info& target,
-                                       bool collection, RelationshipOptions options,
+                                       bool collection, RelationshipOptions&& options,
                                        std::size_t handle_at, detail::MemberKey member) {
   auto& r = *relationships_.emplace_back(std::make_unique<Relationship>());
   r.name_ = std::move(name);
@@ -612,6 +612,14 @@ void echo_unlink(const Relationship& r, ObjectBlock* owner, ObjectBlock* target)
 }
 
 }  // namespace
+
+CollectionBase::CollectionBase() noexcept = default;
+CollectionBase::CollectionBase(const CollectionBase& o) = default;
+CollectionBase::~CollectionBase() = default;
+
+ScalarBase::ScalarBase() noexcept = default;
+ScalarBase::ScalarBase(const ScalarBase& o) noexcept = default;
+ScalarBase::~ScalarBase() = default;
 
 std::ptrdiff_t CollectionBase::find(ObjectBlock* b) const noexcept {
   for (std::size_t i = 0; i < raw_size(); ++i)

@@ -32,8 +32,8 @@ class Registry;
 /// One mapped scalar member, reached at a fixed byte offset in its object.
 class ColumnAttribute {
  public:
-  ColumnAttribute(std::string column_name, SqlType type, std::size_t offset)
-      : column_name_(std::move(column_name)), type_(type), offset_(offset) {}
+  /// Mapper::add_column() gives it its name.
+  ColumnAttribute(SqlType type, std::size_t offset) noexcept : type_(type), offset_(offset) {}
   virtual ~ColumnAttribute() = default;
   ColumnAttribute(const ColumnAttribute&) = delete;
   ColumnAttribute& operator=(const ColumnAttribute&) = delete;
@@ -135,8 +135,8 @@ void pack_member(const M& member, ValuePacker& out) {
 template <class M>
 class MemberColumnOf final : public ColumnAttribute {
  public:
-  MemberColumnOf(std::string column_name, std::size_t offset)
-      : ColumnAttribute(std::move(column_name), type_adapter<M>::sql_type, offset) {}
+  explicit MemberColumnOf(std::size_t offset) noexcept
+      : ColumnAttribute(type_adapter<M>::sql_type, offset) {}
 
   Value get(const void* object) const override;
   void set(void* object, const Value& value) const override;
@@ -277,13 +277,14 @@ class Mapper {
   friend class MapperBuilder;
   [[noreturn]] void throw_not_mapped_member() const;
   // Takes a column adapter made by MapperBuilder::column(), with the member it
-  // reaches and the column as declared (until configure() builds the table).
+  // reaches, and declares its column (NOT NULL unless `nullable`) for
+  // configure() to build the table from.
   Column& add_column(std::unique_ptr<ColumnAttribute> attribute, detail::MemberKey member,
-                     Column spec);
+                     std::string name, bool nullable);
   // The same for MapperBuilder::relationship(): the handle base of the member is
   // `handle_at` bytes from the start of the object.
   Relationship& add_relationship(std::string name, const std::type_info& target, bool collection,
-                                 RelationshipOptions options, std::size_t handle_at,
+                                 RelationshipOptions&& options, std::size_t handle_at,
                                  detail::MemberKey member);
 
   const std::type_info& type_;

@@ -106,9 +106,8 @@ class MapperBuilder {
                   "relate::type_adapter<YourType> (see relate/core/types.hpp).");
     static_assert((std::same_as<std::remove_cvref_t<Options>, ColumnOption> && ...),
                   "relate: column options are relate::primary_key(), relate::not_null(), ...");
-    auto attribute = std::make_unique<detail::MemberColumnOf<M>>(name, offset_of(member));
-    Column& c = mapper_.add_column(std::move(attribute), detail::MemberKey(member),
-                                   relate::column<M>(std::move(name)));
+    Column& c = mapper_.add_column(std::make_unique<detail::MemberColumnOf<M>>(offset_of(member)),
+                                   detail::MemberKey(member), std::move(name), is_optional_v<M>);
     (options.apply(c), ...);
     return c;
   }
