@@ -2,6 +2,23 @@
 
 namespace relate {
 
+void ColumnAttribute::rethrow_naming_column(const ConversionError& e) const {
+  throw ConversionError(mapper_->class_name() + "." + column_name_ + ": " + e.what());
+}
+
+Column& Mapper::add_column(std::unique_ptr<ColumnAttribute> attribute, detail::MemberKey member,
+                           std::string name, bool nullable) {
+  attribute->column_name_ = name;
+  attribute->index_ = columns_.size();
+  attribute->mapper_ = this;
+  attribute->member_ = member;
+  const SqlType type = attribute->type();
+  columns_.push_back(std::move(attribute));
+  Column& c = column_specs_.emplace_back(std::move(name), type);
+  c.nullable(nullable);
+  return c;
+}
+
 const ColumnAttribute* Mapper::find_column(std::string_view column_name) const noexcept {
   for (const auto& c : columns_)
     if (c->column_name() == column_name) return c.get();

@@ -95,11 +95,38 @@ RelationshipHandle& Relationship::handle(ObjectBlock* block) const {
   return handle(block->object());
 }
 
-RelationshipHandle& Relationship::learn_handle_at(void* object) const {
-  RelationshipHandle& h = handle_of_(object);
-  handle_at_.store(reinterpret_cast<char*>(&h) - static_cast<char*>(object),
-                   std::memory_order_relaxed);
-  return h;
+Relationship& Mapper::add_relationship(std::string name, const std::type_info& target,
+                                       bool collection, RelationshipOptions&& options,
+                                       std::size_t handle_at, detail::MemberKey member) {
+  auto& r = *relationships_.emplace_back(std::make_unique<Relationship>());
+  r.name_ = std::move(name);
+  r.owner_ = this;
+  r.target_type_ = &target;
+  r.collection_ = collection;
+  r.options_ = std::move(options);
+  r.handle_at_ = handle_at;
+  r.index_ = relationships_.size() - 1;
+  r.member_ = member;
+  return r;
+}
+
+void detail::check_loading(const Mapper& mapper, const std::string& name,
+                           RelationshipOptions& options, std::optional<Loading> required,
+                           const char* spelling) {
+  const std::string what = mapper.class_name() + "." + name;
+  if (required) {
+    if (options.lazy == Loading::lazy) options.lazy = *required;
+    if (options.lazy != *required)
+      throw ConfigurationError(what + " is a " + spelling +
+                               ", which loads as lazy = " + std::string(to_string(*required)) +
+                               ", not " + std::string(to_string(options.lazy)) +
+                               "; leave .lazy unset or use relate::Many<...>");
+  } else if (options.lazy == Loading::dynamic || options.lazy == Loading::write_only) {
+    throw ConfigurationError(what + " has lazy = " + std::string(to_string(options.lazy)) +
+                             "; declare the member as relate::" +
+                             (options.lazy == Loading::dynamic ? "Dynamic" : "WriteOnly") +
+                             "<...> (include relate/orm/dynamic.hpp)");
+  }
 }
 
 const Relationship* Mapper::find_relationship(std::string_view name) const noexcept {
@@ -585,6 +612,14 @@ void echo_unlink(const Relationship& r, ObjectBlock* owner, ObjectBlock* target)
 }
 
 }  // namespace
+
+CollectionBase::CollectionBase() noexcept = default;
+CollectionBase::CollectionBase(const CollectionBase& o) = default;
+CollectionBase::~CollectionBase() = default;
+
+ScalarBase::ScalarBase() noexcept = default;
+ScalarBase::ScalarBase(const ScalarBase& o) noexcept = default;
+ScalarBase::~ScalarBase() = default;
 
 std::ptrdiff_t CollectionBase::find(ObjectBlock* b) const noexcept {
   for (std::size_t i = 0; i < raw_size(); ++i)

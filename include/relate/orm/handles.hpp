@@ -62,7 +62,11 @@ class RelationshipHandle {
 // Type-erased collection operations, implemented once in the library.
 class CollectionBase : public RelationshipHandle {
  public:
-  using RelationshipHandle::RelationshipHandle;
+  // Compiled in the library, not inlined into every Many<T> and every mapped
+  // struct's destructor (docs/performance.md, "Build time").
+  CollectionBase() noexcept;
+  CollectionBase(const CollectionBase& o);
+  ~CollectionBase() override;
 
   virtual std::size_t raw_size() const noexcept = 0;
   virtual ObjectBlock* raw_at(std::size_t i) const noexcept = 0;
@@ -95,7 +99,10 @@ class CollectionBase : public RelationshipHandle {
 
 class ScalarBase : public RelationshipHandle {
  public:
-  using RelationshipHandle::RelationshipHandle;
+  // Compiled in the library, as CollectionBase's are.
+  ScalarBase() noexcept;
+  ScalarBase(const ScalarBase& o) noexcept;
+  ~ScalarBase() override;
 
   virtual ObjectBlock* raw_get() const noexcept = 0;
   virtual void raw_set(ObjectBlock* b) = 0;

@@ -17,6 +17,7 @@
 #include "relate/core/type_name.hpp"
 #include "relate/core/types.hpp"
 #include "relate/orm/committed_values.hpp"
+#include "relate/orm/member_key.hpp"
 #include "relate/orm/relationship.hpp"
 
 namespace relate {
@@ -28,11 +29,11 @@ template <class T>
 class MapperBuilder;
 class Registry;
 
-/// One mapped scalar member.
+/// One mapped scalar member, reached at a fixed byte offset in its object.
 class ColumnAttribute {
  public:
-  ColumnAttribute(std::string column_name, SqlType type)
-      : column_name_(std::move(column_name)), type_(type) {}
+  /// Mapper::add_column() gives it its name.
+  ColumnAttribute(SqlType type, std::size_t offset) noexcept : type_(type), offset_(offset) {}
   virtual ~ColumnAttribute() = default;
   ColumnAttribute(const ColumnAttribute&) = delete;
   ColumnAttribute& operator=(const ColumnAttribute&) = delete;
@@ -55,16 +56,23 @@ class ColumnAttribute {
   SqlType type() const noexcept { return type_; }
   std::size_t index() const noexcept { return index_; }
   const Column& column() const noexcept { return *column_; }
+  /// Where the member sits: bytes from the start of the object.
+  std::size_t offset() const noexcept { return offset_; }
+
+ protected:
+  /// A conversion error of set() again, prefixed with "Class.column: ".
+  [[noreturn]] void rethrow_naming_column(const ConversionError& e) const;
 
  private:
   friend class Mapper;
   friend class Registry;
-  template <class T>
-  friend class MapperBuilder;
   std::string column_name_;
   SqlType type_;
+  std::size_t offset_;
   std::size_t index_ = 0;
   const Column* column_ = nullptr;
+  const Mapper* mapper_ = nullptr;
+  detail::MemberKey member_;
 };
 
 namespace detail {
@@ -118,53 +126,101 @@ void pack_member(const M& member, ValuePacker& out) {
   }
 }
 
-template <class T, class M>
-class MemberColumn final : public ColumnAttribute {
+// The column adapter of every member of type M, whichever struct it is in: one
+// class per member type rather than per (struct, member) keeps the code a model
+// of many structs compiles to small (docs/performance.md, "Build time"). The
+// member is reached at its offset, an addition as cheap as `object->*member`.
+// Member functions are defined outside the class so that the explicit
+// instantiations in the library (below) are the only copies of the common ones.
+template <class M>
+class MemberColumnOf final : public ColumnAttribute {
  public:
-  MemberColumn(std::string column_name, M T::*member)
-      : ColumnAttribute(std::move(column_name), type_adapter<M>::sql_type), member_(member) {}
+  explicit MemberColumnOf(std::size_t offset) noexcept
+      : ColumnAttribute(type_adapter<M>::sql_type, offset) {}
 
-  Value get(const void* object) const override {
-    return type_adapter<M>::to_value(static_cast<const T*>(object)->*member_);
-  }
-  void set(void* object, const Value& value) const override {
-    try {
-      static_cast<T*>(object)->*member_ = from_value<M>(value);
-    } catch (const ConversionError& e) {
-      throw ConversionError(std::string(type_name<T>()) + "." + column_name() + ": " + e.what());
-    }
-  }
-  void set_taking(void* object, Value& value) const override {
-    if constexpr (std::same_as<M, std::string>) {
-      if (detail::take_text(value, static_cast<T*>(object)->*member_)) return;
-    } else if constexpr (std::same_as<M, std::optional<std::string>>) {
-      auto& member = static_cast<T*>(object)->*member_;
-      if (value.is_null()) {
-        member.reset();
-        return;
-      }
-      if (value.kind() == ValueKind::text) {
-        if (!member) member.emplace();
-        detail::take_text(value, *member);
-        return;
-      }
-    }
-    set(object, value);
-  }
-  bool holds(const void* object, const Value& value) const override {
-    return member_holds(static_cast<const T*>(object)->*member_, value);
-  }
-  bool holds_committed(const void* object, const ValueRef& value) const override {
-    return member_holds(static_cast<const T*>(object)->*member_, value);
-  }
-  void pack(const void* object, ValuePacker& out) const override {
-    pack_member(static_cast<const T*>(object)->*member_, out);
-  }
-  M T::*member() const noexcept { return member_; }
+  Value get(const void* object) const override;
+  void set(void* object, const Value& value) const override;
+  void set_taking(void* object, Value& value) const override;
+  bool holds(const void* object, const Value& value) const override;
+  bool holds_committed(const void* object, const ValueRef& value) const override;
+  void pack(const void* object, ValuePacker& out) const override;
 
  private:
-  M T::*member_;
+  M& member(void* object) const noexcept {
+    return *static_cast<M*>(static_cast<void*>(static_cast<char*>(object) + offset()));
+  }
+  const M& member(const void* object) const noexcept {
+    return *static_cast<const M*>(
+        static_cast<const void*>(static_cast<const char*>(object) + offset()));
+  }
 };
+
+template <class M>
+Value MemberColumnOf<M>::get(const void* object) const {
+  return type_adapter<M>::to_value(member(object));
+}
+
+template <class M>
+void MemberColumnOf<M>::set(void* object, const Value& value) const {
+  try {
+    member(object) = from_value<M>(value);
+  } catch (const ConversionError& e) {
+    rethrow_naming_column(e);
+  }
+}
+
+template <class M>
+void MemberColumnOf<M>::set_taking(void* object, Value& value) const {
+  if constexpr (std::same_as<M, std::string>) {
+    if (take_text(value, member(object))) return;
+  } else if constexpr (std::same_as<M, std::optional<std::string>>) {
+    auto& m = member(object);
+    if (value.is_null()) {
+      m.reset();
+      return;
+    }
+    if (value.kind() == ValueKind::text) {
+      if (!m) m.emplace();
+      take_text(value, *m);
+      return;
+    }
+  }
+  set(object, value);
+}
+
+template <class M>
+bool MemberColumnOf<M>::holds(const void* object, const Value& value) const {
+  return member_holds(member(object), value);
+}
+
+template <class M>
+bool MemberColumnOf<M>::holds_committed(const void* object, const ValueRef& value) const {
+  return member_holds(member(object), value);
+}
+
+template <class M>
+void MemberColumnOf<M>::pack(const void* object, ValuePacker& out) const {
+  pack_member(member(object), out);
+}
+
+// The member types most models are made of are compiled once, in the library
+// (src/orm/member_columns.cpp); any other type is instantiated where it is mapped.
+extern template class MemberColumnOf<std::int64_t>;
+extern template class MemberColumnOf<std::int32_t>;
+extern template class MemberColumnOf<bool>;
+extern template class MemberColumnOf<double>;
+extern template class MemberColumnOf<std::string>;
+extern template class MemberColumnOf<std::optional<std::int64_t>>;
+extern template class MemberColumnOf<std::optional<std::int32_t>>;
+extern template class MemberColumnOf<std::optional<bool>>;
+extern template class MemberColumnOf<std::optional<double>>;
+extern template class MemberColumnOf<std::optional<std::string>>;
+
+// Bytes from the start of `object` to `member`, a subobject of it.
+inline std::size_t offset_within(const void* object, const void* member) noexcept {
+  return static_cast<std::size_t>(static_cast<const char*>(member) -
+                                  static_cast<const char*>(object));
+}
 
 }  // namespace detail
 
@@ -196,8 +252,7 @@ class Mapper {
   template <class T, class M>
   std::size_t column_index(M T::*member) const {
     for (const auto& c : columns_)
-      if (auto* mc = dynamic_cast<const detail::MemberColumn<T, M>*>(c.get()))
-        if (mc->member() == member) return mc->index();
+      if (c->member_.is(member)) return c->index();
     throw_not_mapped_member();
   }
   const ColumnAttribute* find_column(std::string_view column_name) const noexcept;
@@ -223,6 +278,16 @@ class Mapper {
   template <class T>
   friend class MapperBuilder;
   [[noreturn]] void throw_not_mapped_member() const;
+  // Takes a column adapter made by MapperBuilder::column(), with the member it
+  // reaches, and declares its column (NOT NULL unless `nullable`) for
+  // configure() to build the table from.
+  Column& add_column(std::unique_ptr<ColumnAttribute> attribute, detail::MemberKey member,
+                     std::string name, bool nullable);
+  // The same for MapperBuilder::relationship(): the handle base of the member is
+  // `handle_at` bytes from the start of the object.
+  Relationship& add_relationship(std::string name, const std::type_info& target, bool collection,
+                                 RelationshipOptions&& options, std::size_t handle_at,
+                                 detail::MemberKey member);
 
   const std::type_info& type_;
   std::string class_name_;

@@ -34,6 +34,12 @@ namespace relate {
 class Engine;
 
 namespace detail {
+// Dynamic<U> and WriteOnly<U> imply their loading strategy (`required`, spelt
+// `spelling`); any other member cannot honour dynamic or write_only, so asking
+// for it is a ConfigurationError.
+void check_loading(const Mapper& mapper, const std::string& name, RelationshipOptions& options,
+                   std::optional<Loading> required, const char* spelling);
+
 template <class H>
 struct is_relationship_handle : std::false_type {};
 template <class U>
@@ -100,10 +106,8 @@ class MapperBuilder {
                   "relate::type_adapter<YourType> (see relate/core/types.hpp).");
     static_assert((std::same_as<std::remove_cvref_t<Options>, ColumnOption> && ...),
                   "relate: column options are relate::primary_key(), relate::not_null(), ...");
-    auto& attr =
-        mapper_.columns_.emplace_back(std::make_unique<detail::MemberColumn<T, M>>(name, member));
-    attr->index_ = mapper_.columns_.size() - 1;
-    Column& c = mapper_.column_specs_.emplace_back(relate::column<M>(std::move(name)));
+    Column& c = mapper_.add_column(std::make_unique<detail::MemberColumnOf<M>>(offset_of(member)),
+                                   detail::MemberKey(member), std::move(name), is_optional_v<M>);
     (options.apply(c), ...);
     return c;
   }
@@ -124,19 +128,16 @@ class MapperBuilder {
     static_assert(detail::is_relationship_handle<H>::value,
                   "relate: a relationship member must be a relate::Many<U>, relate::One<U>, "
                   "relate::Dynamic<U> or relate::WriteOnly<U>");
-    check_loading<H>(name, options);
-    auto& r = *mapper_.relationships_.emplace_back(std::make_unique<Relationship>());
-    r.name_ = std::move(name);
-    r.owner_ = &mapper_;
-    r.target_type_ = &typeid(typename detail::is_relationship_handle<H>::target);
-    r.collection_ = detail::is_relationship_handle<H>::collection;
-    r.options_ = std::move(options);
-    r.handle_of_ = [member](void* object) -> detail::RelationshipHandle& {
-      return static_cast<T*>(object)->*member;
-    };
-    r.index_ = mapper_.relationships_.size() - 1;
-    r.member_ = member;
-    return r;
+    using Handle = detail::is_relationship_handle<H>;
+    if constexpr (requires { Handle::loading; })
+      detail::check_loading(mapper_, name, options, Handle::loading, Handle::spelling);
+    else
+      detail::check_loading(mapper_, name, options, std::nullopt, nullptr);
+    // The handle base of the member, which need not be at the member's own address.
+    const detail::RelationshipHandle& handle = probe().*member;
+    return mapper_.add_relationship(
+        std::move(name), typeid(typename Handle::target), Handle::collection, std::move(options),
+        detail::offset_within(std::addressof(probe()), &handle), detail::MemberKey(member));
   }
 
   /// Table-level constraints and indexes.
@@ -155,28 +156,21 @@ class MapperBuilder {
   }
 
  private:
-  // Dynamic<U> and WriteOnly<U> imply their strategy; any other member cannot
-  // honour dynamic or write_only, so asking for it is a mistake caught here.
-  template <class H>
-  void check_loading(const std::string& name, RelationshipOptions& options) const {
-    const std::string what = mapper_.class_name() + "." + name;
-    if constexpr (requires { detail::is_relationship_handle<H>::loading; }) {
-      constexpr Loading required = detail::is_relationship_handle<H>::loading;
-      if (options.lazy == Loading::lazy) options.lazy = required;
-      if (options.lazy != required)
-        throw ConfigurationError(
-            what + " is a " + std::string(detail::is_relationship_handle<H>::spelling) +
-            ", which loads as lazy = " + std::string(to_string(required)) + ", not " +
-            std::string(to_string(options.lazy)) + "; leave .lazy unset or use relate::Many<...>");
-    } else if (options.lazy == Loading::dynamic || options.lazy == Loading::write_only) {
-      throw ConfigurationError(what + " has lazy = " + std::string(to_string(options.lazy)) +
-                               "; declare the member as relate::" +
-                               (options.lazy == Loading::dynamic ? "Dynamic" : "WriteOnly") +
-                               "<...> (include relate/orm/dynamic.hpp)");
-    }
+  // Where a member sits in every T, read from a value-initialised T made for the
+  // purpose. An object is needed: the standard gives no way to get an offset from
+  // a member pointer alone (offsetof wants a name, and standard layout), and
+  // learning it from the first real object instead would put a test on every
+  // access. Mapped structs are default-constructible anyway: loading makes them.
+  template <class M>
+  std::size_t offset_of(M T::*member) {
+    return detail::offset_within(std::addressof(probe()), std::addressof(probe().*member));
   }
-
+  const T& probe() {
+    if (!probe_) probe_ = std::make_unique<T>();
+    return *probe_;
+  }
   Mapper& mapper_;
+  std::unique_ptr<T> probe_;
 };
 
 /// The mapped structs and their tables; see the file description.

@@ -5,14 +5,14 @@
 /// loads. Declared on the mapper with m.relationship(...); resolved by
 /// Registry::configure().
 
-#include <any>
-#include <atomic>
-#include <functional>
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "relate/orm/cascade.hpp"
+#include "relate/orm/member_key.hpp"
 
 namespace relate {
 
@@ -120,11 +120,8 @@ class Relationship {
 
   /// The handle of this relationship inside an object of the owner struct.
   detail::RelationshipHandle& handle(void* object) const {
-    // The member sits at the same place in every object of the struct: that
-    // place is learnt from the first object, and then no call is needed.
-    const std::ptrdiff_t at = handle_at_.load(std::memory_order_relaxed);
-    if (at < 0) return learn_handle_at(object);
-    return *reinterpret_cast<detail::RelationshipHandle*>(static_cast<char*>(object) + at);
+    // The member sits at the same place in every object of the struct.
+    return *reinterpret_cast<detail::RelationshipHandle*>(static_cast<char*>(object) + handle_at_);
   }
   detail::RelationshipHandle& handle(detail::ObjectBlock* block) const;
   std::size_t index() const noexcept { return index_; }
@@ -132,14 +129,12 @@ class Relationship {
   /// (loader options and query joins name relationships by member pointer).
   template <class T, class H>
   bool is_member(H T::*member) const noexcept {
-    const auto* mine = std::any_cast<H T::*>(&member_);
-    return mine != nullptr && *mine == member;
+    return member_.is(member);
   }
 
  private:
   friend class Registry;
-  template <class T>
-  friend class MapperBuilder;
+  friend class Mapper;
 
   std::string name_;
   const Mapper* owner_ = nullptr;
@@ -154,11 +149,9 @@ class Relationship {
   const Table* secondary_ = nullptr;
   std::vector<std::pair<std::size_t, const Column*>> secondary_owner_;
   std::vector<std::pair<std::size_t, const Column*>> secondary_target_;
-  detail::RelationshipHandle& learn_handle_at(void* object) const;
-  std::function<detail::RelationshipHandle&(void*)> handle_of_;
-  mutable std::atomic<std::ptrdiff_t> handle_at_{-1};  // bytes from the object, once known
+  std::size_t handle_at_ = 0;  // bytes from the start of the object
   std::size_t index_ = 0;
-  std::any member_;
+  detail::MemberKey member_;
 };
 
 }  // namespace relate
