@@ -57,6 +57,9 @@ class Connection {
   /// The Result holds the total rows_affected() and, for a statement with
   /// RETURNING, every returned row in order.
   Result execute_many(const CompiledStatement& statement, std::span<const std::vector<Value>> sets);
+  /// The same with sets written on demand: when every placeholder takes the
+  /// value at its own position, the driver may bind them in place.
+  Result execute_many(const CompiledStatement& statement, const ParamSets& sets);
 
   /// The same for statements built with core/: compiled by dialect() first.
   Result execute(const Executable& statement, const Params& params = {});
