@@ -13,6 +13,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include "relate/core/params.hpp"
 #include "relate/core/schema.hpp"
 #include "relate/core/type_name.hpp"
 #include "relate/core/types.hpp"
@@ -50,6 +51,8 @@ class ColumnAttribute {
   }
   /// Packs what get() returns (snapshots of loaded and flushed objects).
   virtual void pack(const void* object, detail::ValuePacker& out) const { out.add(get(object)); }
+  /// Writes what get() returns as a parameter, text in place (INSERTs of new objects).
+  virtual void bind(const void* object, ParamSink& out) const { out.value(get(object)); }
 
   const std::string& column_name() const noexcept { return column_name_; }
   SqlType type() const noexcept { return type_; }
@@ -118,6 +121,29 @@ void pack_member(const M& member, ValuePacker& out) {
   }
 }
 
+// Writes a member as a parameter as its adapter's to_value() would give it,
+// without building a Value (or copying text) for the common types.
+template <class M>
+void bind_member(const M& member, ParamSink& out) {
+  if constexpr (std::same_as<M, std::string>) {
+    out.text(member);
+  } else if constexpr (std::same_as<M, bool>) {
+    out.boolean(member);
+  } else if constexpr (std::same_as<M, std::int64_t> || std::same_as<M, std::int32_t> ||
+                       std::same_as<M, std::int16_t>) {
+    out.integer(member);
+  } else if constexpr (std::same_as<M, double>) {
+    out.real(member);
+  } else if constexpr (is_optional<M>::value) {
+    if (member)
+      bind_member(*member, out);
+    else
+      out.null();
+  } else {
+    out.value(type_adapter<M>::to_value(member));
+  }
+}
+
 template <class T, class M>
 class MemberColumn final : public ColumnAttribute {
  public:
@@ -159,6 +185,9 @@ class MemberColumn final : public ColumnAttribute {
   }
   void pack(const void* object, ValuePacker& out) const override {
     pack_member(static_cast<const T*>(object)->*member_, out);
+  }
+  void bind(const void* object, ParamSink& out) const override {
+    bind_member(static_cast<const T*>(object)->*member_, out);
   }
   M T::*member() const noexcept { return member_; }
 
