@@ -225,4 +225,41 @@ TEST_P(FlushBookkeepingTest, ParentLinksOfSeveralRelationships) {
   EXPECT_EQ(h3->cs.size(), 4u);
 }
 
+// What a rollback makes transient again is what was inserted in its own
+// transaction: an object expunged and added back, and one inserted and then
+// deleted, count; objects committed before do not.
+TEST_P(FlushBookkeepingTest, RollbackUndoesOnlyTheInsertsOfItsTransaction) {
+  auto s = session();
+  auto committed = make<Item>({.name = "committed"});
+  auto readded = make<Item>({.name = "readded"});
+  s.add(committed);
+  s.add(readded);
+  s.flush();
+  s.expunge(readded);
+  s.add(readded);  // persistent again, still inserted in this transaction
+  s.commit();
+  EXPECT_EQ(state_of(readded), ObjectState::persistent);
+
+  auto fresh = make<Item>({.name = "fresh"});
+  auto gone = make<Item>({.name = "gone"});
+  auto back = make<Item>({.name = "back"});
+  s.add(fresh);
+  s.add(gone);
+  s.add(back);
+  s.flush();
+  s.remove(gone);
+  s.expunge(back);
+  s.add(back);
+  s.flush();  // gone: inserted and deleted in this transaction
+  committed->name = "renamed";
+  s.flush();
+  s.rollback();
+  for (const auto& item : {fresh, gone, back}) EXPECT_EQ(state_of(item), ObjectState::transient);
+  EXPECT_EQ(back->name, "back");  // values stay as they were
+  EXPECT_EQ(state_of(committed), ObjectState::persistent);
+  EXPECT_EQ(state_of(readded), ObjectState::persistent);
+  EXPECT_EQ(committed->name, "committed");  // reloaded
+  EXPECT_EQ(count_rows("items"), 2);
+}
+
 }  // namespace
