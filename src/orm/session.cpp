@@ -485,6 +485,7 @@ void SessionImpl::forget_written_waiting_changes() {
 
 void SessionImpl::add(InstanceState& st) {
   std::vector<InstanceState*> visited;
+  visited.reserve(16);  // an object and its children, usually: one allocation
   add_with_cascade(st, visited);
 }
 
@@ -1138,7 +1139,6 @@ void SessionImpl::end_transaction(bool committed) {
       for (auto* st : std::vector<InstanceState*>(deleted_.begin(), deleted_.end()))
         detach(*st, false);  // -> detached
       expunged_inserted_.clear();
-      held.reserve(identity_map_.size());
       for (auto& [k, st] : identity_map_) {
         st->inserted_in_transaction_ = false;  // the rows stay now
         if (options_.expire_on_commit) expire_one(*st, {});
