@@ -199,7 +199,7 @@ Result Connection::execute_many(const CompiledStatement& statement,
   return Result(std::move(result));
 }
 
-Result Connection::execute_many(const CompiledStatement& statement, const ParamSets& sets) {
+Result Connection::execute_written(const CompiledStatement& statement, const ParamSets& sets) {
   auto& s = state();
   bool in_order =
       statement.keys.size() == statement.params.size() && sets.width() == statement.params.size();
@@ -209,7 +209,7 @@ Result Connection::execute_many(const CompiledStatement& statement, const ParamS
     const auto values = collect_values(sets);
     return execute_many(statement, values);
   }
-  BatchOutcome outcome = s.driver().execute_many(statement.sql, sets);
+  BatchOutcome outcome = s.driver().execute_many_written(statement.sql, sets);
   auto result = std::make_shared<detail::ResultState>();
   result->columns = std::move(outcome.columns);
   result->rows.assign(std::make_move_iterator(outcome.rows.begin()),

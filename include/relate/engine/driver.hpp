@@ -104,7 +104,7 @@ class DriverConnection {
   /// transaction the sets run in one implicit transaction.
   BatchOutcome execute_many(const std::string& sql, std::span<const std::vector<Value>> sets);
   /// The same with sets written on demand (bound in place where the driver can).
-  BatchOutcome execute_many(const std::string& sql, const ParamSets& sets);
+  BatchOutcome execute_many_written(const std::string& sql, const ParamSets& sets);
 
   /// Transaction control through the dialect's SQL.
   void begin();
