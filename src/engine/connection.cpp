@@ -199,6 +199,26 @@ Result Connection::execute_many(const CompiledStatement& statement,
   return Result(std::move(result));
 }
 
+Result Connection::execute_written(const CompiledStatement& statement, const ParamSets& sets) {
+  auto& s = state();
+  bool in_order =
+      statement.keys.size() == statement.params.size() && sets.width() == statement.params.size();
+  for (std::size_t i = 0; i < statement.params.size() && in_order; ++i)
+    in_order = statement.params[i].key == static_cast<int>(i);
+  if (!in_order || s.echo() != nullptr) {  // the path that binds (and shows) Values
+    const auto values = collect_values(sets);
+    return execute_many(statement, values);
+  }
+  BatchOutcome outcome = s.driver().execute_many_written(statement.sql, sets);
+  auto result = std::make_shared<detail::ResultState>();
+  result->columns = std::move(outcome.columns);
+  result->rows.assign(std::make_move_iterator(outcome.rows.begin()),
+                      std::make_move_iterator(outcome.rows.end()));
+  result->affected = outcome.rows_affected;
+  result->rowids = std::move(outcome.inserted_rowids);
+  return Result(std::move(result));
+}
+
 Transaction Connection::begin() {
   const auto id = state().begin();
   return Transaction(state_, id);

@@ -103,6 +103,12 @@ BatchOutcome DriverConnection::execute_many(const std::string& sql,
   return run_many(sql, sets);
 }
 
+BatchOutcome DriverConnection::execute_many_written(const std::string& sql, const ParamSets& sets) {
+  finish_cursor();
+  if (sets.size() == 0) return {};
+  return run_many_written(sql, sets);
+}
+
 void DriverConnection::run_control(const std::string& sql) { execute(sql, {})->close(); }
 
 void DriverConnection::begin() { run_control(dialect().begin_sql()); }

@@ -134,6 +134,53 @@ void bind_values(sqlite3* db, sqlite3_stmt* stmt, std::span<const Value> params,
   }
 }
 
+// Binds a written parameter set in place: text and blobs are not copied, so
+// they must stay as they are until the statement has run (ParamSink::text).
+class Binder final : public ParamSink {
+ public:
+  Binder(sqlite3* db, sqlite3_stmt* stmt, const std::string& sql) noexcept
+      : db_(db), stmt_(stmt), sql_(sql) {}
+  int count() const noexcept { return index_; }
+  void null() override { check(sqlite3_bind_null(stmt_, ++index_)); }
+  void integer(std::int64_t i) override { check(sqlite3_bind_int64(stmt_, ++index_, i)); }
+  void real(double d) override { check(sqlite3_bind_double(stmt_, ++index_, d)); }
+  void boolean(bool b) override { check(sqlite3_bind_int(stmt_, ++index_, b ? 1 : 0)); }
+  void text(std::string_view s) override {
+    // A null pointer would bind NULL, not empty text.
+    check(sqlite3_bind_text64(stmt_, ++index_, s.data() != nullptr ? s.data() : "", s.size(),
+                              SQLITE_STATIC, SQLITE_UTF8));
+  }
+  void blob(std::span<const std::byte> b) override { bytes(b, SQLITE_STATIC); }
+  void value(const Value& v) override {
+    // The Value may be gone before the step: SQLite copies text and blobs.
+    switch (v.kind()) {
+      case ValueKind::text: {
+        const std::string& s = v.as_text();
+        check(sqlite3_bind_text64(stmt_, ++index_, s.data(), s.size(), SQLITE_TRANSIENT,
+                                  SQLITE_UTF8));
+        break;
+      }
+      case ValueKind::blob: bytes(v.as_blob(), SQLITE_TRANSIENT); break;
+      default: ParamSink::value(v); break;
+    }
+  }
+
+ private:
+  void bytes(std::span<const std::byte> b, sqlite3_destructor_type lifetime) {
+    ++index_;
+    // A null pointer would bind NULL, not an empty blob.
+    check(b.empty() ? sqlite3_bind_zeroblob(stmt_, index_, 0)
+                    : sqlite3_bind_blob64(stmt_, index_, b.data(), b.size(), lifetime));
+  }
+  void check(int rc) {
+    if (rc != SQLITE_OK) throw_db_error(db_, rc, sql_);
+  }
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+  const std::string& sql_;
+  int index_ = 0;
+};
+
 ColumnNames column_names(sqlite3_stmt* stmt) {
   const int n = sqlite3_column_count(stmt);
   if (n == 0) return nullptr;
@@ -343,41 +390,16 @@ class SqliteConnection final : public DriverConnection {
   }
 
   BatchOutcome run_many(const std::string& sql, std::span<const std::vector<Value>> sets) override {
-    const bool own_transaction = !in_transaction();
-    if (own_transaction) begin();
-    BatchOutcome out;
-    const bool insert = sql.size() >= 6 && iequals(std::string_view(sql).substr(0, 6), "INSERT");
-    if (insert) out.inserted_rowids.reserve(sets.size());
-    try {
+    const bool insert = is_insert(sql);
+    return in_own_transaction([&](BatchOutcome& out) {
+      if (insert) out.inserted_rowids.reserve(sets.size());
       sqlite3_stmt* stmt = prepare(sql);
       if (sqlite3_column_count(stmt) == 0) {
         // No rows to read: bind, step and reset the one prepared statement,
         // with no cursor per set and the caller's values bound in place.
-        struct Clear {
-          sqlite3_stmt* stmt;
-          ~Clear() {
-            sqlite3_reset(stmt);
-            sqlite3_clear_bindings(stmt);
-          }
-        } clear{stmt};
-        for (const auto& set : sets) {
-          bind_values(db_, stmt, set, sql, false);
-          const auto before = sqlite3_total_changes64(db_);
-          const int rc = sqlite3_step(stmt);
-          if (rc != SQLITE_DONE) {
-            // Read the error before resetting, which may replace it.
-            std::string message = sqlite3_errmsg(db_);
-            int code = sqlite3_extended_errcode(db_);
-            if ((code & 0xff) != (rc & 0xff)) code = rc;
-            sqlite3_reset(stmt);
-            throw_error(code, message, sql);
-          }
-          if (sqlite3_total_changes64(db_) != before) out.rows_affected += sqlite3_changes64(db_);
-          if (insert) out.inserted_rowids.push_back(sqlite3_last_insert_rowid(db_));
-          sqlite3_reset(stmt);
-        }
-        if (own_transaction) commit();
-        return out;
+        step_sets(sql, stmt, insert, sets.size(), out,
+                  [&](std::size_t i) { bind_values(db_, stmt, sets[i], sql, false); });
+        return;
       }
       for (const auto& set : sets) {
         auto cursor = run(sql, set);
@@ -387,6 +409,46 @@ class SqliteConnection final : public DriverConnection {
         out.rows_affected += cursor->rows_affected();
         if (insert) out.inserted_rowids.push_back(sqlite3_last_insert_rowid(db_));
       }
+    });
+  }
+
+  BatchOutcome run_many_written(const std::string& sql, const ParamSets& sets) override {
+    sqlite3_stmt* stmt = prepare(sql);
+    // Statements that return rows read them through a cursor, which binds Values.
+    if (sqlite3_column_count(stmt) != 0) return DriverConnection::run_many_written(sql, sets);
+    const int expected = sqlite3_bind_parameter_count(stmt);
+    auto wrong_count = [&](std::size_t given) {
+      return ProgrammingError("the statement has " + std::to_string(expected) +
+                                  " placeholder(s) but " + std::to_string(given) +
+                                  " value(s) were given [SQL: " + sql + "]",
+                              driver_info("wrong number of parameters", sql));
+    };
+    if (static_cast<std::size_t>(expected) != sets.width()) throw wrong_count(sets.width());
+    const bool insert = is_insert(sql);
+    return in_own_transaction([&](BatchOutcome& out) {
+      if (insert) out.inserted_rowids.reserve(sets.size());
+      step_sets(sql, stmt, insert, sets.size(), out, [&](std::size_t i) {
+        Binder binder(db_, stmt, sql);
+        sets.write(i, binder);
+        if (binder.count() != expected) throw wrong_count(static_cast<std::size_t>(binder.count()));
+      });
+    });
+  }
+
+ private:
+  static bool is_insert(const std::string& sql) {
+    return sql.size() >= 6 && iequals(std::string_view(sql).substr(0, 6), "INSERT");
+  }
+
+  // Runs `body` (which fills the outcome) inside a transaction of its own when
+  // none is open, so that a batch is all or nothing.
+  template <class Body>
+  BatchOutcome in_own_transaction(Body body) {
+    const bool own_transaction = !in_transaction();
+    if (own_transaction) begin();
+    BatchOutcome out;
+    try {
+      body(out);
       if (own_transaction) commit();
     } catch (...) {
       if (own_transaction && in_transaction()) {
@@ -400,7 +462,36 @@ class SqliteConnection final : public DriverConnection {
     return out;
   }
 
- private:
+  // Binds (bind(i)), steps and resets one prepared statement that returns no
+  // rows, once per set.
+  template <class Bind>
+  void step_sets(const std::string& sql, sqlite3_stmt* stmt, bool insert, std::size_t n,
+                 BatchOutcome& out, Bind bind) {
+    struct Clear {
+      sqlite3_stmt* stmt;
+      ~Clear() {
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+      }
+    } clear{stmt};
+    for (std::size_t i = 0; i < n; ++i) {
+      bind(i);
+      const auto before = sqlite3_total_changes64(db_);
+      const int rc = sqlite3_step(stmt);
+      if (rc != SQLITE_DONE) {
+        // Read the error before resetting, which may replace it.
+        std::string message = sqlite3_errmsg(db_);
+        int code = sqlite3_extended_errcode(db_);
+        if ((code & 0xff) != (rc & 0xff)) code = rc;
+        sqlite3_reset(stmt);
+        throw_error(code, message, sql);
+      }
+      if (sqlite3_total_changes64(db_) != before) out.rows_affected += sqlite3_changes64(db_);
+      if (insert) out.inserted_rowids.push_back(sqlite3_last_insert_rowid(db_));
+      sqlite3_reset(stmt);
+    }
+  }
+
   void clear_cache() {
     for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
     cache_.clear();

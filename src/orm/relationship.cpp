@@ -4,6 +4,8 @@
 #include "relate/orm/relationship.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <mutex>
 #include <set>
 #include <typeindex>
@@ -28,11 +30,23 @@ std::unordered_map<std::type_index, Mapper*>& mapping_table() {
   static std::unordered_map<std::type_index, Mapper*> t;
   return t;
 }
+// Changes whenever the table does. Each thread keeps its last answer, good
+// while the table is unchanged: making objects of one type in a loop asks the
+// same question every time, and the table costs a lock and a hash of the
+// type's name.
+std::atomic<std::uint64_t> table_version{1};
+struct LastAnswer {
+  const std::type_info* type = nullptr;
+  Mapper* mapper = nullptr;
+  std::uint64_t version = 0;
+};
+thread_local LastAnswer last_answer;
 }  // namespace
 
 void remember_mapper(const std::type_info& type, Mapper* mapper) {
   std::lock_guard lock(table_mutex);
   mapping_table()[std::type_index(type)] = mapper;
+  table_version.fetch_add(1, std::memory_order_release);
 }
 
 void forget_registry(const Registry* registry) {
@@ -44,16 +58,21 @@ void forget_registry(const Registry* registry) {
     else
       ++it;
   }
+  table_version.fetch_add(1, std::memory_order_release);
 }
 
 const Mapper* mapper_of(const std::type_info& type) {
   Mapper* m = nullptr;
-  {
+  const std::uint64_t version = table_version.load(std::memory_order_acquire);
+  if (last_answer.type == &type && last_answer.version == version) {
+    m = last_answer.mapper;
+  } else {
     std::lock_guard lock(table_mutex);
     auto& t = mapping_table();
     auto it = t.find(std::type_index(type));
     if (it == t.end()) return nullptr;
     m = it->second;
+    last_answer = {&type, m, version};
   }
   m->registry().configure();
   return m;

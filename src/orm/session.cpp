@@ -383,7 +383,7 @@ bool SessionImpl::keep_alive(InstanceState& st) noexcept {
   }
   if (st.has_identity_) identity_map_.remove(st);
   if (st.insert_order_ != 0) pending_.erase(st.insert_order_);
-  inserted_in_transaction_.erase(&st);
+  st.inserted_in_transaction_ = false;
   forget_seen(st);
   forget_touched(st);
   st.session_ = nullptr;
@@ -404,8 +404,12 @@ void SessionImpl::attach(InstanceState& st) {
 }
 
 void SessionImpl::install_identity(InstanceState& st, std::span<const Value> key) {
-  if (auto it = identity_map_.find(st.mapper_, key); it != identity_map_.end()) {
-    if (it->second != &st)
+  // One probe finds the identity or the slot it goes in (every new row of a
+  // flush comes through here).
+  const std::size_t hash = hash_key(st.mapper_, key);
+  IdentityMap::Place place = identity_map_.locate(st.mapper_, key, hash);
+  if (place.found) {
+    if (identity_map_.object_at(place) != &st)
       throw InvalidRequest("Can't attach instance '" + st.mapper_->describe(key) +
                            "': another instance with the same identity is already present in "
                            "this Session");
@@ -413,10 +417,15 @@ void SessionImpl::install_identity(InstanceState& st, std::span<const Value> key
     entered_identity_map(st);
     return;
   }
-  // The map's key is st.identity_ itself: an entry under the old identity goes first.
-  if (st.has_identity_) identity_map_.remove(st);
+  // The map's key is st.identity_ itself: an entry under the old identity goes
+  // first (which frees a slot, so the place is looked for again). `key` may be
+  // st's own identity: assign() copies it before letting the old one go.
+  if (st.has_identity_) {
+    identity_map_.remove(st);
+    place = identity_map_.locate(st.mapper_, key, hash);
+  }
   st.identity_.assign(key);
-  identity_map_.insert(st);
+  identity_map_.insert_at(place, st, hash);
   st.has_identity_ = true;
   entered_identity_map(st);
 }
@@ -516,6 +525,7 @@ void SessionImpl::forget_written_waiting_changes() {
 
 void SessionImpl::add(InstanceState& st) {
   std::vector<InstanceState*> visited;
+  visited.reserve(16);  // an object and its children, usually: one allocation
   add_with_cascade(st, visited);
 }
 
@@ -601,7 +611,7 @@ void SessionImpl::add_one(InstanceState& st) {
     auto was = std::find_if(expunged_inserted_.begin(), expunged_inserted_.end(),
                             [&](const Object& o) { return o.block() == st.block_; });
     if (was != expunged_inserted_.end()) {
-      inserted_in_transaction_.insert(&st);
+      st.inserted_in_transaction_ = true;
       expunged_inserted_.erase(was);
     }
     if (is_modified(st)) hold(st);
@@ -749,7 +759,7 @@ void SessionImpl::detach(InstanceState& st, bool forget_identity) {
   forget_seen(st);
   forget_touched(st);
   st.touched_ = true;  // handle access is not recorded outside a Session
-  if (inserted_in_transaction_.erase(&st) != 0 && !forget_identity)
+  if (std::exchange(st.inserted_in_transaction_, false) && !forget_identity)
     expunged_inserted_.emplace_back(st.block_);
   st.marked_for_delete_ = false;
   st.session_ = nullptr;
@@ -1169,10 +1179,9 @@ void SessionImpl::end_transaction(bool committed) {
       rekeyed_.clear();
       for (auto* st : std::vector<InstanceState*>(deleted_.begin(), deleted_.end()))
         detach(*st, false);  // -> detached
-      inserted_in_transaction_.clear();
       expunged_inserted_.clear();
-      held.reserve(identity_map_.size());
       for (auto& [k, st] : identity_map_) {
+        st->inserted_in_transaction_ = false;  // the rows stay now
         if (options_.expire_on_commit) expire_one(*st, {});
         // Objects the Session kept only because they had changes are clean now.
         if (st->held_strongly_ && !st->marked_for_delete_) held.push_back(st);
@@ -1190,10 +1199,14 @@ void SessionImpl::end_transaction(bool committed) {
 
   // Rollback (spec 6.6): new objects go back to transient with their values,
   // deleted ones come back, everything else is expired.
-  for (auto* st : std::vector<InstanceState*>(inserted_in_transaction_.begin(),
-                                              inserted_in_transaction_.end())) {
-    detach(*st, true);
-  }
+  // Every object inserted in the transaction is in the identity map, or among
+  // the deleted if it was deleted afterwards.
+  std::vector<InstanceState*> inserted;
+  for (auto& [k, st] : identity_map_)
+    if (st->inserted_in_transaction_) inserted.push_back(st);
+  for (auto* st : deleted_)
+    if (st->inserted_in_transaction_) inserted.push_back(st);
+  for (auto* st : inserted) detach(*st, true);
   for (const auto& o : std::exchange(expunged_inserted_, {})) {
     InstanceState& st = o.block()->state();
     if (st.session_ != nullptr || !st.has_identity_) continue;  // in another Session now
@@ -1236,7 +1249,6 @@ void SessionImpl::close() {
   }
   connection_.reset();
   deleted_.clear();
-  inserted_in_transaction_.clear();
   expunged_inserted_.clear();
   wrote_in_transaction_ = false;
   waiting_changes_ = false;

@@ -270,6 +270,17 @@ class PendingObjects {
   // place for one a failed flush puts back.
   void emplace(std::uint64_t order, InstanceState* st);
   void erase(std::uint64_t order) noexcept;
+  // Leaves a gap for every object `gone(object)` names: one pass for all the
+  // objects a flush inserted, where erase() would search for each.
+  template <class Gone>
+  void erase_where(Gone gone) noexcept {
+    for (auto& e : entries_) {
+      if (e.second == nullptr || !gone(*e.second)) continue;
+      e.second = nullptr;
+      --live_;
+    }
+    if (live_ == 0) entries_.clear();
+  }
   // The objects, in order (a copy to iterate while erasing).
   std::vector<InstanceState*> objects() const;
 
@@ -497,9 +508,9 @@ class SessionImpl {
   std::uint64_t next_insert_order_ = 1;
   std::unordered_set<InstanceState*> marked_deleted_;  // remove() called, not flushed
   std::unordered_set<InstanceState*> deleted_;         // DELETE flushed in this transaction
-  detail::PointerSet<InstanceState> inserted_in_transaction_;
-  // Objects of inserted_in_transaction_ that were expunged since: a rollback
-  // takes their rows too, and add() puts them back in the set.
+  // Objects inserted in the transaction (InstanceState::inserted_in_transaction_)
+  // that were expunged since: a rollback takes their rows too, and add() marks
+  // them inserted again.
   std::vector<Object> expunged_inserted_;
   bool wrote_in_transaction_ = false;  // a flush has written in the open transaction
   // While a flush runs: the pending objects it expunged (DESIGN 4.4), with

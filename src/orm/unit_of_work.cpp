@@ -55,30 +55,38 @@ void UnitOfWork::set_member(InstanceState& st, std::size_t column, const Value& 
 
 UnitOfWork::Insert UnitOfWork::make_insert(InstanceState& st) {
   const Mapper& m = *st.mapper_;
-  Insert row{&st, 0, {}};
-  row.values.reserve(m.columns().size());
+  Insert row{&st, 0};
   shape_columns_.clear();
   shape_returning_.clear();
   const void* obj = st.block_->object();
   for (const auto& c : m.columns()) {
     const std::size_t i = c->index();
-    Value v = c->get(obj);
-    if (m.generated_key() == i && m.key_is_unassigned(std::span<const Value>(&v, 1))) {
-      shape_returning_.push_back(i);
-      continue;
+    const Column& col = c->column();
+    const bool version = m.version_column() == i;
+    // Only a generated key and a column with a default need their value now:
+    // the others are bound from the member when the INSERT runs.
+    if (m.generated_key() == i ||
+        (!version && (col.default_value().has_value() || col.has_server_default()))) {
+      Value v = c->get(obj);
+      if (m.generated_key() == i && m.key_is_unassigned(std::span<const Value>(&v, 1))) {
+        shape_returning_.push_back(i);
+        continue;
+      }
+      if (!version && v.is_null() && col.default_value()) {
+        v = *col.default_value();
+        set_member(st, i, v);
+        row.chosen.emplace_back(i, std::move(v));
+      } else if (!version && v.is_null() && col.has_server_default()) {
+        shape_returning_.push_back(i);
+        continue;
+      }
     }
-    if (m.version_column() == i) {
-      v = Value(1);
+    if (version) {
+      Value v(1);
       set_member(st, i, v);
-    } else if (v.is_null() && c->column().default_value()) {
-      v = *c->column().default_value();
-      set_member(st, i, v);
-    } else if (v.is_null() && c->column().has_server_default()) {
-      shape_returning_.push_back(i);
-      continue;
+      row.chosen.emplace_back(i, std::move(v));
     }
     shape_columns_.push_back(i);
-    row.values.push_back(std::move(v));
   }
   // Rows of one table nearly always share their shape: the last one is tried first.
   for (std::size_t k = insert_shapes_.size(); k-- > 0;) {
@@ -283,7 +291,6 @@ void UnitOfWork::collect() {
   // Every new object is linked (a child) or owns links, and is inserted.
   pending_.reserve(s_.pending_.size());
   linked_at_.reserve(s_.pending_.size());
-  inserted_.reserve(s_.pending_.size());
   for (auto& [order, st] : s_.pending_) {
     keep_.emplace_back(st->block_);
     pending_.push_back(st);
@@ -411,15 +418,35 @@ void UnitOfWork::plan_links(InstanceState& owner) {
   }
 }
 
+namespace {
+// Whether two links write the same parent's key into the same columns: a new
+// child is linked from its parent's collection and again from its own
+// many-to-one, and the second link would change nothing.
+bool same_link(const Relationship* a, const Relationship* b) {
+  if (a->reverse() != b || b->reverse() != a || a->options().post_update ||
+      b->options().post_update)
+    return false;
+  const auto &pa = a->pairs(), &pb = b->pairs();
+  if (pa.size() != pb.size()) return false;
+  for (std::size_t i = 0; i < pa.size(); ++i)
+    if (pa[i].parent_column != pb[i].parent_column || pa[i].child_column != pb[i].child_column)
+      return false;
+  return true;
+}
+}  // namespace
+
 void UnitOfWork::add_link(InstanceState& child, Link link) {
   const auto at = static_cast<std::uint32_t>(link_entries_.size());
-  link_entries_.push_back({link, no_link});
   auto [place, added] = linked_at_.emplace(&child, static_cast<std::uint32_t>(linked_.size()));
   if (added) {
+    link_entries_.push_back({link, no_link});
     linked_.push_back({&child, at, at});
     return;
   }
   Linked& l = linked_[place];
+  const Link& last = link_entries_[l.last].link;
+  if (link.parent != nullptr && last.parent == link.parent && same_link(last.rel, link.rel)) return;
+  link_entries_.push_back({link, no_link});
   link_entries_[l.last].next = at;
   l.last = at;
 }
@@ -432,7 +459,7 @@ bool UnitOfWork::waits_for_pending_parent(InstanceState& child, const Mapper& m)
     if (l.parent == nullptr) continue;
     InstanceState& p = l.parent->state();
     if (&p == &child) continue;
-    if (p.mapper_ == &m && !p.has_identity_ && !inserted_.contains(&p)) return true;
+    if (p.mapper_ == &m && !p.has_identity_ && !p.inserted_in_transaction_) return true;
   }
   return false;
 }
@@ -465,7 +492,7 @@ void UnitOfWork::apply_link(InstanceState& child, const Link& l) {
   values.clear();
   if (l.parent != nullptr) {
     InstanceState& p = l.parent->state();
-    if (!p.has_identity_ && !inserted_.contains(&p))
+    if (!p.has_identity_ && !p.inserted_in_transaction_)
       throw CircularDependencyError(
           "Circular dependency detected: " + child.mapper_->class_name() + " needs the key of " +
           p.mapper_->class_name() + " through " + l.rel->describe() + ", and that row is not " +
@@ -549,7 +576,7 @@ void UnitOfWork::save_mapper(const Mapper& m) {
       if (!switched.empty()) {
         execute_updates(m, switched);
         for (auto& u : switched) {
-          inserted_.insert(u.st);
+          u.st->inserted_in_transaction_ = true;
           updates_[&m].push_back(std::move(u));
         }
       }
@@ -570,7 +597,7 @@ void UnitOfWork::save_mapper(const Mapper& m) {
       execute_inserts(m, rows);
       for (const auto& r : rows) {
         inserts_.push_back(r.st);
-        inserted_.insert(r.st);
+        r.st->inserted_in_transaction_ = true;
       }
     }
     remaining = std::move(waiting);
@@ -910,10 +937,33 @@ void UnitOfWork::execute_inserts(const Mapper& m, std::vector<Insert>& rows) {
                       (by_rowid ? "rowid" : join_names(m, first.returning));
     const CompiledStatement& stmt = s_.compiled(
         key, relate::insert(m.table()).bind_columns(names).returning(std::move(returning)));
-    std::vector<std::vector<Value>> sets;
-    sets.reserve(j - i);
-    for (std::size_t r = i; r < j; ++r) sets.push_back(std::move(rows[r].values));
-    Result outcome = conn.execute_many(stmt, sets);
+    // The rows' values as the statement binds them: members in place.
+    class Written final : public ParamSets {
+     public:
+      Written(const Mapper& m, const InsertShape& shape, const Insert* rows, std::size_t n)
+          : m_(m), shape_(shape), rows_(rows), n_(n) {}
+      std::size_t size() const override { return n_; }
+      std::size_t width() const override { return shape_.columns.size(); }
+      void write(std::size_t set, ParamSink& out) const override {
+        const Insert& row = rows_[set];
+        const void* obj = row.st->block()->object();
+        for (auto c : shape_.columns) {
+          auto chosen = std::find_if(row.chosen.begin(), row.chosen.end(),
+                                     [&](const auto& p) { return p.first == c; });
+          if (chosen != row.chosen.end())
+            out.value(chosen->second);
+          else
+            m_.columns()[c]->bind(obj, out);
+        }
+      }
+
+     private:
+      const Mapper& m_;
+      const InsertShape& shape_;
+      const Insert* rows_;
+      std::size_t n_;
+    };
+    Result outcome = conn.execute_many(stmt, Written(m, first, rows.data() + i, j - i));
     if (by_rowid) {
       const auto& rowids = outcome.inserted_rowids();
       if (rowids.size() != j - i)
@@ -1119,15 +1169,21 @@ void UnitOfWork::undo() noexcept {
 }
 
 void UnitOfWork::finalize() {
+  // New rows leave the pending list in one pass at the end (whatever happens
+  // on the way): objects whose insert_order_ is cleared below.
+  struct LeavePending {
+    PendingObjects& pending;
+    ~LeavePending() {
+      pending.erase_where([](const InstanceState& st) { return st.insert_order_ == 0; });
+    }
+  } leave_pending{s_.pending_};
   std::vector<InstanceState*> release;
   release.reserve(inserts_.size());
   for (InstanceState* row : inserts_) {
     InstanceState& st = *row;
-    s_.pending_.erase(st.insert_order_);
     st.insert_order_ = 0;
     s_.install_identity(st, st.mapper_->primary_key_of(st.block_->object()));
     s_.snapshot(st);
-    s_.inserted_in_transaction_.insert(&st);
     release.push_back(&st);
   }
   for (auto& [m, rows] : updates_) {
@@ -1135,10 +1191,8 @@ void UnitOfWork::finalize() {
       InstanceState& st = *u.st;
       if (u.replaces) {  // row switch: the new object takes over the row
         s_.mark_bulk_deleted(*u.replaces);
-        s_.pending_.erase(st.insert_order_);
         st.insert_order_ = 0;
         s_.install_identity(st, m->primary_key_of(st.block_->object()));
-        s_.inserted_in_transaction_.insert(&st);
       } else if (!st.identity_.equals(m->primary_key_of(st.block_->object()))) {
         // The primary key itself changed: re-key the identity map, and remember
         // the old key so a rollback can put it back (spec 6.6).
@@ -1202,6 +1256,10 @@ void UnitOfWork::run() {
     if (savepoint) savepoint->release();
   } catch (...) {
     // DESIGN 4.1: the database and every object go back to before the flush.
+    for (auto* st : inserts_) st->inserted_in_transaction_ = false;
+    for (auto& [m, rows] : updates_)
+      for (auto& u : rows)
+        if (u.replaces != nullptr) u.st->inserted_in_transaction_ = false;
     bool lost = false;
     try {
       if (savepoint) {

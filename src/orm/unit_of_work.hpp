@@ -86,10 +86,13 @@ class UnitOfWork {
     std::vector<std::size_t> columns;    // sent
     std::vector<std::size_t> returning;  // filled in by the database
   };
+  // A new row: its values are bound from the object's members when the
+  // INSERT runs, except those make_insert() chose itself (a version counter's
+  // first value, a column default), which are sent as it chose them.
   struct Insert {
     InstanceState* st;
     std::size_t shape;  // in insert_shapes_
-    std::vector<Value> values;
+    std::vector<std::pair<std::size_t, Value>> chosen{};
   };
   struct Update {
     InstanceState* st;
@@ -183,7 +186,6 @@ class UnitOfWork {
   std::vector<InstanceState*> changed_owners_;
   // Persistent objects of each mapper that may need an UPDATE (collect()).
   std::unordered_map<const Mapper*, std::vector<InstanceState*>> update_candidates_;
-  detail::PointerIndex inserted_;  // new rows whose INSERT ran
 
   std::vector<InsertShape> insert_shapes_;
   std::vector<std::size_t> shape_columns_, shape_returning_;  // make_insert()'s, reused

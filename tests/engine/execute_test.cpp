@@ -143,6 +143,84 @@ TEST_P(Execute, ExecuteManyIsAllOrNothing) {
   EXPECT_EQ(conn.execute_many(insert, sets).rows_affected(), 600);
 }
 
+// Sets written on demand (how the unit of work binds new objects' members):
+// every kind of value, text bound in place and text from a temporary Value,
+// all or nothing, and statements that return rows.
+class Written final : public ParamSets {
+ public:
+  explicit Written(std::size_t n, std::int64_t duplicate_at = -1) : n_(n), dup_(duplicate_at) {
+    for (std::size_t i = 0; i < n; ++i) names_.push_back("name number " + std::to_string(i));
+  }
+  std::size_t size() const override { return n_; }
+  std::size_t width() const override { return 6; }
+  void write(std::size_t set, ParamSink& out) const override {
+    const auto i = static_cast<std::int64_t>(set);
+    out.integer(i == dup_ ? 0 : i);
+    out.text(names_[set]);
+    if (set % 3 == 0)
+      out.null();
+    else
+      out.real(0.5 * static_cast<double>(set));
+    out.boolean(set % 2 == 0);
+    const std::byte bytes[] = {std::byte{0}, static_cast<std::byte>(set % 256)};
+    out.blob(set % 4 == 0 ? std::span<const std::byte>() : std::span<const std::byte>(bytes));
+    out.value(Value("tag" + std::to_string(set)));  // gone before the statement runs
+  }
+
+ private:
+  std::size_t n_;
+  std::int64_t dup_;
+  std::vector<std::string> names_;
+};
+
+TEST_P(Execute, ExecuteManyWithWrittenSets) {
+  relate::testing::TestDatabase db(backend());
+  auto engine = create_engine(db.url());
+  auto conn = engine.connect();
+  const std::string blob = backend() == "sqlite" ? "BLOB" : "BYTEA";
+  exec(conn,
+       "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score DOUBLE PRECISION, "
+       "flag BOOLEAN, data " +
+           blob + ", tag TEXT)");
+  auto insert = raw(conn.dialect(),
+                    "INSERT INTO t (id, name, score, flag, data, tag) VALUES ({a}, {b}, {c}, {d}, "
+                    "{e}, {f})");
+  EXPECT_EQ(conn.execute_many(insert, Written(300)).rows_affected(), 300);
+  auto rows = conn.execute(raw(conn.dialect(),
+                               "SELECT id, name, score, flag, data, tag FROM t "
+                               "ORDER BY id"))
+                  .all();
+  ASSERT_EQ(rows.size(), 300u);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    EXPECT_EQ(r.get<std::int64_t>(0), static_cast<std::int64_t>(i));
+    EXPECT_EQ(r.get<std::string>(1), "name number " + std::to_string(i));
+    if (i % 3 == 0)
+      EXPECT_TRUE(r[2].is_null());
+    else
+      EXPECT_EQ(r.get<double>(2), 0.5 * static_cast<double>(i));
+    EXPECT_EQ(r.get<bool>(3), i % 2 == 0);
+    const Blob want = i % 4 == 0 ? Blob{} : Blob{std::byte{0}, static_cast<std::byte>(i % 256)};
+    EXPECT_EQ(r.get<Blob>(4), want) << i;
+    EXPECT_EQ(r.get<std::string>(5), "tag" + std::to_string(i));
+  }
+
+  // A failing set undoes the batch.
+  exec(conn, "DELETE FROM t");
+  EXPECT_THROW((void)conn.execute_many(insert, Written(50, 40)), IntegrityError);
+  EXPECT_EQ(conn.execute(raw(conn.dialect(), "SELECT COUNT(*) FROM t")).scalar<int>(), 0);
+
+  // A statement that returns rows (read through a cursor, which binds Values).
+  auto returning = raw(conn.dialect(),
+                       "INSERT INTO t (id, name, score, flag, data, tag) VALUES ({a}, {b}, {c}, "
+                       "{d}, {e}, {f}) RETURNING id, tag");
+  auto back = conn.execute_many(returning, Written(3)).all();
+  ASSERT_EQ(back.size(), 3u);
+  EXPECT_EQ(back[2].get<std::int64_t>(0), 2);
+  EXPECT_EQ(back[2].get<std::string>(1), "tag2");
+  EXPECT_EQ(conn.execute_many(insert, Written(0)).rows_affected(), 0);
+}
+
 TEST_P(Execute, ReturningOneAndMany) {
   relate::testing::TestDatabase db(backend());
   auto engine = create_engine(db.url());

@@ -6,6 +6,7 @@
 ///
 /// Without an open Transaction every statement commits on its own (autocommit).
 
+#include <concepts>
 #include <cstdint>
 #include <memory>
 #include <ranges>
@@ -57,6 +58,13 @@ class Connection {
   /// The Result holds the total rows_affected() and, for a statement with
   /// RETURNING, every returned row in order.
   Result execute_many(const CompiledStatement& statement, std::span<const std::vector<Value>> sets);
+  /// The same with sets written on demand: when every placeholder takes the
+  /// value at its own position, the driver may bind them in place. (A
+  /// template so that `execute_many(statement, {})` still means no sets.)
+  template <std::derived_from<ParamSets> Sets>
+  Result execute_many(const CompiledStatement& statement, const Sets& sets) {
+    return execute_written(statement, sets);
+  }
 
   /// The same for statements built with core/: compiled by dialect() first.
   Result execute(const Executable& statement, const Params& params = {});
@@ -82,6 +90,7 @@ class Connection {
 
  private:
   friend class Engine;
+  Result execute_written(const CompiledStatement& statement, const ParamSets& sets);
   friend struct detail::ConnectionAccess;
   explicit Connection(std::shared_ptr<detail::ConnectionState> state);
   detail::ConnectionState& state() const;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "relate/core/dialect.hpp"
+#include "relate/core/params.hpp"
 #include "relate/core/value.hpp"
 #include "relate/engine/url.hpp"
 
@@ -102,6 +103,8 @@ class DriverConnection {
   /// Runs one statement once per parameter set, all or nothing: outside a
   /// transaction the sets run in one implicit transaction.
   BatchOutcome execute_many(const std::string& sql, std::span<const std::vector<Value>> sets);
+  /// The same with sets written on demand (bound in place where the driver can).
+  BatchOutcome execute_many_written(const std::string& sql, const ParamSets& sets);
 
   /// Transaction control through the dialect's SQL.
   void begin();
@@ -138,6 +141,11 @@ class DriverConnection {
   }
   virtual BatchOutcome run_many(const std::string& sql,
                                 std::span<const std::vector<Value>> sets) = 0;
+  // execute_many() of written sets; drivers without a cheaper way bind them as Values.
+  virtual BatchOutcome run_many_written(const std::string& sql, const ParamSets& sets) {
+    const auto values = collect_values(sets);
+    return run_many(sql, values);
+  }
   // Drivers call this in their destructor, while they can still release statements.
   void close_cursor();
   // Runs a statement that returns nothing interesting.

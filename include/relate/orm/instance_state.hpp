@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -235,6 +236,10 @@ class InstanceState {
   // handle access records it on the Session's list of objects an autoflush
   // compares (SessionImpl::seen_), at the place seen_at_.
   bool unseen_ = false;
+  // Its INSERT ran in the open transaction (a rollback makes it transient
+  // again). Set when the INSERT runs, so that the flush also knows which new
+  // rows exist already; a failed flush clears it again.
+  bool inserted_in_transaction_ = false;
   bool has_identity_ = false;
   bool deleted_ = false;            // DELETE flushed, transaction not yet ended
   bool marked_for_delete_ = false;  // in session.deleted(), waiting for flush
@@ -262,23 +267,49 @@ class InstanceState {
     bool has;
   };
   // A vector used like std::vector<ParentLink> that takes one pointer while
-  // empty: loaded objects have no links until their relationships change.
+  // empty (loaded objects have no links until their relationships change), and
+  // one allocation, count included, once used: every new child gets a link.
   class ParentLinks {
    public:
-    ParentLink* begin() noexcept { return links_ ? links_->data() : nullptr; }
-    ParentLink* end() noexcept { return links_ ? links_->data() + links_->size() : nullptr; }
-    const ParentLink* begin() const noexcept { return links_ ? links_->data() : nullptr; }
-    const ParentLink* end() const noexcept {
-      return links_ ? links_->data() + links_->size() : nullptr;
-    }
+    ParentLinks() noexcept = default;
+    ParentLinks(const ParentLinks&) = delete;
+    ParentLinks& operator=(const ParentLinks&) = delete;
+    ~ParentLinks() { clear(); }
+    ParentLink* begin() noexcept { return heap_ ? items(heap_) : nullptr; }
+    ParentLink* end() noexcept { return heap_ ? items(heap_) + heap_->size : nullptr; }
+    const ParentLink* begin() const noexcept { return heap_ ? items(heap_) : nullptr; }
+    const ParentLink* end() const noexcept { return heap_ ? items(heap_) + heap_->size : nullptr; }
     void push_back(const ParentLink& l) {
-      if (!links_) links_ = std::make_unique<std::vector<ParentLink>>();
-      links_->push_back(l);
+      if (heap_ == nullptr || heap_->size == heap_->capacity) grow();
+      items(heap_)[heap_->size++] = l;
     }
-    void clear() noexcept { links_.reset(); }
+    void clear() noexcept {
+      ::operator delete(heap_);
+      heap_ = nullptr;
+    }
 
    private:
-    std::unique_ptr<std::vector<ParentLink>> links_;
+    // The links follow the header in the same block.
+    struct Heap {
+      std::uint32_t size;
+      std::uint32_t capacity;
+    };
+    static_assert(sizeof(Heap) % alignof(ParentLink) == 0);
+    static ParentLink* items(Heap* h) noexcept { return reinterpret_cast<ParentLink*>(h + 1); }
+    static const ParentLink* items(const Heap* h) noexcept {
+      return reinterpret_cast<const ParentLink*>(h + 1);
+    }
+    void grow() {
+      const std::uint32_t capacity = heap_ ? 2 * heap_->capacity : 1;
+      auto* h = static_cast<Heap*>(::operator new(sizeof(Heap) + capacity * sizeof(ParentLink)));
+      h->size = heap_ ? heap_->size : 0;
+      h->capacity = capacity;
+      if (heap_)
+        std::memcpy(static_cast<void*>(items(h)), items(heap_), h->size * sizeof(ParentLink));
+      ::operator delete(heap_);
+      heap_ = h;
+    }
+    Heap* heap_ = nullptr;
   };
   ParentLinks parents_;
 };

@@ -13,6 +13,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include "relate/core/params.hpp"
 #include "relate/core/schema.hpp"
 #include "relate/core/type_name.hpp"
 #include "relate/core/types.hpp"
@@ -51,6 +52,8 @@ class ColumnAttribute {
   }
   /// Packs what get() returns (snapshots of loaded and flushed objects).
   virtual void pack(const void* object, detail::ValuePacker& out) const { out.add(get(object)); }
+  /// Writes what get() returns as a parameter, text in place (INSERTs of new objects).
+  virtual void bind(const void* object, ParamSink& out) const { out.value(get(object)); }
 
   const std::string& column_name() const noexcept { return column_name_; }
   SqlType type() const noexcept { return type_; }
@@ -126,6 +129,29 @@ void pack_member(const M& member, ValuePacker& out) {
   }
 }
 
+// Writes a member as a parameter as its adapter's to_value() would give it,
+// without building a Value (or copying text) for the common types.
+template <class M>
+void bind_member(const M& member, ParamSink& out) {
+  if constexpr (std::same_as<M, std::string>) {
+    out.text(member);
+  } else if constexpr (std::same_as<M, bool>) {
+    out.boolean(member);
+  } else if constexpr (std::same_as<M, std::int64_t> || std::same_as<M, std::int32_t> ||
+                       std::same_as<M, std::int16_t>) {
+    out.integer(member);
+  } else if constexpr (std::same_as<M, double>) {
+    out.real(member);
+  } else if constexpr (is_optional<M>::value) {
+    if (member)
+      bind_member(*member, out);
+    else
+      out.null();
+  } else {
+    out.value(type_adapter<M>::to_value(member));
+  }
+}
+
 // The column adapter of every member of type M, whichever struct it is in: one
 // class per member type rather than per (struct, member) keeps the code a model
 // of many structs compiles to small (docs/performance.md, "Build time"). The
@@ -144,6 +170,7 @@ class MemberColumnOf final : public ColumnAttribute {
   bool holds(const void* object, const Value& value) const override;
   bool holds_committed(const void* object, const ValueRef& value) const override;
   void pack(const void* object, ValuePacker& out) const override;
+  void bind(const void* object, ParamSink& out) const override;
 
  private:
   M& member(void* object) const noexcept {
@@ -201,6 +228,11 @@ bool MemberColumnOf<M>::holds_committed(const void* object, const ValueRef& valu
 template <class M>
 void MemberColumnOf<M>::pack(const void* object, ValuePacker& out) const {
   pack_member(member(object), out);
+}
+
+template <class M>
+void MemberColumnOf<M>::bind(const void* object, ParamSink& out) const {
+  bind_member(member(object), out);
 }
 
 // The member types most models are made of are compiled once, in the library
