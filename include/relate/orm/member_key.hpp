@@ -19,7 +19,8 @@ class MemberKey {
   }
 
   // The member pointer is copied back out as its own type and compared as one,
-  // never its bytes: equal member pointers need not have equal representations.
+  // not byte by byte: the standard does not promise that equal member pointers
+  // have the same bytes.
   template <class T, class M>
   bool is(M T::*member) const noexcept {
     if (type_ == nullptr || *type_ != typeid(M) || *owner_ != typeid(T)) return false;

@@ -169,6 +169,7 @@ class MapperBuilder {
     if (!probe_) probe_ = std::make_unique<T>();
     return *probe_;
   }
+
   Mapper& mapper_;
   std::unique_ptr<T> probe_;
 };
