@@ -169,6 +169,19 @@ Result Connection::execute_positional(const CompiledStatement& statement,
   return run(statement.sql, statement.bind(positional));
 }
 
+namespace {
+// The Result of a batch: its rows (statements with RETURNING), count and rowids.
+Result result_of(BatchOutcome&& outcome) {
+  auto result = std::make_shared<detail::ResultState>();
+  result->columns = std::move(outcome.columns);
+  result->rows.assign(std::make_move_iterator(outcome.rows.begin()),
+                      std::make_move_iterator(outcome.rows.end()));
+  result->affected = outcome.rows_affected;
+  result->rowids = std::move(outcome.inserted_rowids);
+  return Result(std::move(result));
+}
+}  // namespace
+
 Result Connection::execute_many(const CompiledStatement& statement,
                                 std::span<const std::vector<Value>> sets) {
   auto& s = state();
@@ -190,13 +203,7 @@ Result Connection::execute_many(const CompiledStatement& statement,
   }
   if (const Echo* e = s.echo()) e->batch(statement.sql, sets);
   BatchOutcome outcome = s.driver().execute_many(statement.sql, sets);
-  auto result = std::make_shared<detail::ResultState>();
-  result->columns = std::move(outcome.columns);
-  result->rows.assign(std::make_move_iterator(outcome.rows.begin()),
-                      std::make_move_iterator(outcome.rows.end()));
-  result->affected = outcome.rows_affected;
-  result->rowids = std::move(outcome.inserted_rowids);
-  return Result(std::move(result));
+  return result_of(std::move(outcome));
 }
 
 Result Connection::execute_written(const CompiledStatement& statement, const ParamSets& sets) {
@@ -210,13 +217,7 @@ Result Connection::execute_written(const CompiledStatement& statement, const Par
     return execute_many(statement, values);
   }
   BatchOutcome outcome = s.driver().execute_many_written(statement.sql, sets);
-  auto result = std::make_shared<detail::ResultState>();
-  result->columns = std::move(outcome.columns);
-  result->rows.assign(std::make_move_iterator(outcome.rows.begin()),
-                      std::make_move_iterator(outcome.rows.end()));
-  result->affected = outcome.rows_affected;
-  result->rowids = std::move(outcome.inserted_rowids);
-  return Result(std::move(result));
+  return result_of(std::move(outcome));
 }
 
 Transaction Connection::begin() {
