@@ -632,12 +632,16 @@ void echo_unlink(const Relationship& r, ObjectBlock* owner, ObjectBlock* target)
 
 }  // namespace
 
+// A copy (make<T>(other)) is a new object: it holds what the original holds
+// now, and none of the original's changes since its last flush, which belong
+// to the original's row and would otherwise be written, or cascaded along,
+// a second time for the copy.
 CollectionBase::CollectionBase() noexcept = default;
-CollectionBase::CollectionBase(const CollectionBase& o) = default;
+CollectionBase::CollectionBase(const CollectionBase& o) : RelationshipHandle(o) {}
 CollectionBase::~CollectionBase() = default;
 
 ScalarBase::ScalarBase() noexcept = default;
-ScalarBase::ScalarBase(const ScalarBase& o) noexcept = default;
+ScalarBase::ScalarBase(const ScalarBase& o) noexcept : RelationshipHandle(o) {}
 ScalarBase::~ScalarBase() = default;
 
 std::ptrdiff_t CollectionBase::find(ObjectBlock* b) const noexcept {

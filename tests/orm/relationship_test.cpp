@@ -131,6 +131,97 @@ TEST_P(RelationshipTest, TransientObjectsStayInSync) {
   EXPECT_EQ(b->user.get(), wendy);
 }
 
+// make<T>(other) makes a new object holding what `other` holds now; the
+// changes `other` made since its last flush stay with `other` (the save-update
+// cascade follows them from `other`, never from the copy).
+TEST_P(RelationshipTest, ACopyStartsWithoutTheOriginalsUnflushedChanges) {
+  std::int64_t jack_id = 0;
+  {
+    auto s = session();
+    auto jack = make<User>(
+        {.name = "jack",
+         .addresses = {make<Address>({.email = "a1@x"}), make<Address>({.email = "a2@x"})}});
+    s.add(jack);
+    s.commit();
+    jack_id = jack->id;
+  }
+  Ptr<User> jack;
+  Ptr<Address> a1, a2;
+  {
+    auto s = session();
+    jack = s.get<User>(jack_id);
+    a1 = jack->addresses[0];
+    a2 = jack->addresses[1];
+    // jack remembers both until a flush.
+    jack->addresses.erase(jack->addresses.begin());
+    jack->addresses.erase(jack->addresses.begin());
+    s.close();
+  }
+  auto copy = make<User>(*jack);
+  copy->id = 0;
+  copy->name = "copy";
+  EXPECT_TRUE(copy->addresses.empty());
+  {
+    auto s = session();
+    s.add(copy);
+    EXPECT_FALSE(s.contains(a1)) << "the copy never held a1";
+    EXPECT_FALSE(s.contains(a2));
+    EXPECT_FALSE(s.contains(jack));
+    EXPECT_EQ(s.new_objects().size(), 1u);
+    s.commit();
+  }
+  auto r = rows("SELECT email, user_id FROM addresses ORDER BY email");
+  ASSERT_EQ(r.size(), 2u);
+  for (const auto& row : r)
+    EXPECT_EQ(row[1].as_integer(), jack_id) << "jack's unflushed changes are not the copy's";
+  EXPECT_EQ(count_rows("users"), 2);
+
+  // A many-to-one: a persistent address moved to a new user remembers its old
+  // user until a flush; a copy of it does not.
+  std::int64_t ann_id = 0;
+  const std::int64_t a2_id = a2.get()->id;
+  {
+    auto s = session();
+    auto ann = make<User>({.name = "ann"});
+    s.add(ann);
+    s.commit();
+    ann_id = ann->id;
+    auto a = s.get<Address>(a2_id);
+    a->user = s.get<User>(ann_id);
+    s.commit();
+  }
+  Ptr<Address> moved;
+  Ptr<User> ann;
+  {
+    auto s = session();
+    moved = s.get<Address>(a2_id);
+    ann = moved->user.get();
+    ASSERT_EQ(ann.get()->id, ann_id);
+    moved->user = nullptr;
+    s.close();  // moved and ann are detached; moved remembers ann
+  }
+  auto twin = make<Address>(*moved);
+  twin->id = 0;
+  twin->email = "twin@x";
+  twin->user = make<User>({.name = "bob"});
+  {
+    auto s = session();
+    s.add(twin);
+    EXPECT_FALSE(s.contains(ann)) << "the copy never referred to ann";
+    EXPECT_FALSE(s.contains(moved));
+    s.commit();
+    EXPECT_EQ(twin->user.get()->name, "bob");
+  }
+  auto after = rows("SELECT email, user_id FROM addresses ORDER BY email");
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_EQ(after[1][1].as_integer(), ann_id) << "moved's change was never flushed";
+  EXPECT_EQ(after[2][0].as_text(), "twin@x");
+  EXPECT_EQ(after[2][1].as_integer(), twin.get()->user.get().get()->id);
+  auto u = rows("SELECT name FROM users ORDER BY name");
+  ASSERT_EQ(u.size(), 4u) << "ann, bob, copy, jack";
+  EXPECT_EQ(u[1][0].as_text(), "bob");
+}
+
 TEST_P(RelationshipTest, AddCascadesAndForeignKeysAreWrittenAtFlush) {
   auto s = session();
   auto jack = make<User>({.name = "jack"});
