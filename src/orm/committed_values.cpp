@@ -55,18 +55,18 @@ namespace {
 template <class V>
 void pack_any(ValuePacker& out, const V& v) {
   switch (v.kind()) {
-    case ValueKind::null: out.add_null(); break;
-    case ValueKind::integer: out.add_integer(v.as_integer()); break;
-    case ValueKind::real: out.add_real(v.as_real()); break;
-    case ValueKind::boolean: out.add_boolean(v.as_boolean()); break;
-    case ValueKind::text: out.add_text(v.as_text()); break;
-    case ValueKind::blob: out.add_blob(v.as_blob()); break;
+    case ValueKind::null: out.null(); break;
+    case ValueKind::integer: out.integer(v.as_integer()); break;
+    case ValueKind::real: out.real(v.as_real()); break;
+    case ValueKind::boolean: out.boolean(v.as_boolean()); break;
+    case ValueKind::text: out.text(v.as_text()); break;
+    case ValueKind::blob: out.blob(v.as_blob()); break;
   }
 }
 }  // namespace
 
-void ValuePacker::add(const Value& v) { pack_any(*this, v); }
-void ValuePacker::add(const ValueRef& v) { pack_any(*this, v); }
+void ValuePacker::value(const Value& v) { pack_any(*this, v); }
+void ValuePacker::value(const ValueRef& v) { pack_any(*this, v); }
 
 const char* CommittedValues::read_count(const char* p, std::size_t& n) noexcept {
   std::uint64_t x = 0;
@@ -138,15 +138,15 @@ void CommittedValues::set(std::size_t i, const Value& v) {
   ValuePacker packer(buffer);
   for_each([&](std::size_t j, const ValueRef& r) {
     if (j == i)
-      packer.add(v);
+      packer.value(v);
     else
-      packer.add(r);
+      packer.value(r);
   });
   for (std::size_t j = size(); j <= i; ++j) {
     if (j == i)
-      packer.add(v);
+      packer.value(v);
     else
-      packer.add_null();
+      packer.null();
   }
   assign(packer);
 }

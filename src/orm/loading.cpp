@@ -122,7 +122,7 @@ void SessionImpl::repack(InstanceState& st, bool only_expired) {
   st.committed_.for_each([&](std::size_t i, const detail::ValueRef& v) {
     if (i >= cols.size()) return;
     if (i < kept && !st.is_expired(i))
-      packer.add(v);
+      packer.value(v);
     else
       cols[i]->pack(obj, packer);
   });
@@ -130,7 +130,7 @@ void SessionImpl::repack(InstanceState& st, bool only_expired) {
   // never committed (only expired ones are loaded).
   for (std::size_t i = std::min(st.committed_.size(), cols.size()); i < cols.size(); ++i) {
     if (only_expired && !st.is_expired(i))
-      packer.add_null();
+      packer.null();
     else
       cols[i]->pack(obj, packer);
   }

@@ -23,7 +23,7 @@ namespace {
 CommittedValues packed(const std::vector<Value>& values) {
   std::string buffer;
   ValuePacker packer(buffer);
-  for (const auto& v : values) packer.add(v);
+  for (const auto& v : values) packer.value(v);
   CommittedValues c;
   c.assign(packer);
   return c;

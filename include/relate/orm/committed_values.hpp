@@ -56,26 +56,27 @@ class ValuePacker {
     if (buf_.size() < 128) buf_.resize(128);
   }
 
-  void add(const Value& v);
-  void add(const ValueRef& v);
-  void add_null() { done(tag(room(1), ValueKind::null)); }
-  void add_integer(std::int64_t i) {
+  // The same methods as ParamSink's, so that one function writes a member to either.
+  void value(const Value& v);
+  void value(const ValueRef& v);
+  void null() { done(tag(room(1), ValueKind::null)); }
+  void integer(std::int64_t i) {
     // zigzag: small negative numbers stay short too
     done(varint(tag(room(11), ValueKind::integer),
                 (static_cast<std::uint64_t>(i) << 1) ^ static_cast<std::uint64_t>(i >> 63)));
   }
-  void add_real(double d) {
+  void real(double d) {
     char* p = tag(room(1 + sizeof d), ValueKind::real);
     std::memcpy(p, &d, sizeof d);
     done(p + sizeof d);
   }
-  void add_boolean(bool b) {
+  void boolean(bool b) {
     char* p = tag(room(2), ValueKind::boolean);
     *p++ = b ? 1 : 0;
     done(p);
   }
-  void add_text(std::string_view s) { bytes(ValueKind::text, s.data(), s.size()); }
-  void add_blob(std::span<const std::byte> b) {
+  void text(std::string_view s) { bytes(ValueKind::text, s.data(), s.size()); }
+  void blob(std::span<const std::byte> b) {
     bytes(ValueKind::blob, reinterpret_cast<const char*>(b.data()), b.size());
   }
 

@@ -51,7 +51,7 @@ class ColumnAttribute {
     return value == get(object);
   }
   /// Packs what get() returns (snapshots of loaded and flushed objects).
-  virtual void pack(const void* object, detail::ValuePacker& out) const { out.add(get(object)); }
+  virtual void pack(const void* object, detail::ValuePacker& out) const { out.value(get(object)); }
   /// Writes what get() returns as a parameter, text in place (INSERTs of new objects).
   virtual void bind(const void* object, ParamSink& out) const { out.value(get(object)); }
 
@@ -106,33 +106,12 @@ bool member_holds(const M& member, const V& v) {
   }
 }
 
-// Packs a member as its adapter's to_value() would give it, without building a
-// Value for the common types.
-template <class M>
-void pack_member(const M& member, ValuePacker& out) {
-  if constexpr (std::same_as<M, std::string>) {
-    out.add_text(member);
-  } else if constexpr (std::same_as<M, bool>) {
-    out.add_boolean(member);
-  } else if constexpr (std::same_as<M, std::int64_t> || std::same_as<M, std::int32_t> ||
-                       std::same_as<M, std::int16_t>) {
-    out.add_integer(member);
-  } else if constexpr (std::same_as<M, double>) {
-    out.add_real(member);
-  } else if constexpr (is_optional<M>::value) {
-    if (member)
-      pack_member(*member, out);
-    else
-      out.add_null();
-  } else {
-    out.add(type_adapter<M>::to_value(member));
-  }
-}
-
-// Writes a member as a parameter as its adapter's to_value() would give it,
-// without building a Value (or copying text) for the common types.
-template <class M>
-void bind_member(const M& member, ParamSink& out) {
+// Writes a member as its adapter's to_value() would give it, without building
+// a Value (or copying text) for the common types. `Out` is a ValuePacker (the
+// snapshot of a loaded or flushed object) or a ParamSink (an INSERT's
+// parameters): both take null/integer/real/boolean/text/value.
+template <class M, class Out>
+void write_member(const M& member, Out& out) {
   if constexpr (std::same_as<M, std::string>) {
     out.text(member);
   } else if constexpr (std::same_as<M, bool>) {
@@ -144,7 +123,7 @@ void bind_member(const M& member, ParamSink& out) {
     out.real(member);
   } else if constexpr (is_optional<M>::value) {
     if (member)
-      bind_member(*member, out);
+      write_member(*member, out);
     else
       out.null();
   } else {
@@ -227,12 +206,12 @@ bool MemberColumnOf<M>::holds_committed(const void* object, const ValueRef& valu
 
 template <class M>
 void MemberColumnOf<M>::pack(const void* object, ValuePacker& out) const {
-  pack_member(member(object), out);
+  write_member(member(object), out);
 }
 
 template <class M>
 void MemberColumnOf<M>::bind(const void* object, ParamSink& out) const {
-  bind_member(member(object), out);
+  write_member(member(object), out);
 }
 
 // The member types most models are made of are compiled once, in the library
