@@ -286,3 +286,41 @@ TEST_P(MemberColumnsTest, ConversionErrorsNameTheStructAndColumn) {
 }
 
 }  // namespace
+
+// make<T>() finds T's mapper in a process-wide table, and each thread keeps its
+// last answer while the table is unchanged. Mapping T in another Registry, and
+// that Registry going away, both change the table: an object made afterwards
+// must not carry the other (by then destroyed) Registry's mapper.
+TEST_P(MemberColumnsTest, ObjectsMadeAfterTheirTypeIsMappedAgainUseTheLatestMapping) {
+  auto first = make<Lookalike>({.first = "one"});  // the thread remembers registry_'s mapper
+  {
+    Registry other;
+    other.map<Lookalike>("other_lookalikes", [](auto& m) {
+      m.column("id", &Lookalike::id, primary_key());
+      m.column("first", &Lookalike::first);
+      m.column("rank", &Lookalike::rank);
+    });
+    other.create_all(*engine_);
+    auto second = make<Lookalike>({.first = "two", .rank = 2});
+    Session s(*engine_, other);
+    s.add(second);
+    s.commit();
+  }
+  // `other` is gone, and so is its mapping of Lookalike: a new object has no
+  // mapper until a Session of registry_ takes it.
+  auto third = make<Lookalike>({.first = "three"});
+  {
+    auto s = session();
+    s.add(first);
+    s.add(third);
+    s.commit();
+  }
+  auto mine = rows("SELECT first FROM lookalikes ORDER BY first");
+  ASSERT_EQ(mine.size(), 2u);
+  EXPECT_EQ(mine[0][0].as_text(), "one");
+  EXPECT_EQ(mine[1][0].as_text(), "three");
+  auto others = rows("SELECT first, rank FROM other_lookalikes");
+  ASSERT_EQ(others.size(), 1u);
+  EXPECT_EQ(others[0][0].as_text(), "two");
+  EXPECT_EQ(others[0][1].as_integer(), 2);
+}
