@@ -750,6 +750,12 @@ void ScalarBase::assign(ObjectBlock* value) {
 
 // ---- loading ---------------------------------------------------------------------------
 
+void RelationshipHandle::load_to_copy_slow() const {
+  if (owner_ != nullptr && owner_->state().has_identity() && owner_->state().session() == nullptr)
+    return;
+  load(false);
+}
+
 void RelationshipHandle::load(bool to_change) const {
   if (owner_ == nullptr) {
     loaded_ = true;

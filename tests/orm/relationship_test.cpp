@@ -277,6 +277,56 @@ TEST_P(RelationshipTest, LazyLoadingAndTheIdentityMap) {
   }
 }
 
+// Copying a relationship member reads it as any other access does: an
+// unloaded collection or reference is loaded first, not copied as empty.
+TEST_P(RelationshipTest, CopyingAnUnloadedRelationshipLoadsItFirst) {
+  std::int64_t id = 0;
+  {
+    auto s = session();
+    auto jack = make<User>(
+        {.name = "jack",
+         .addresses = {make<Address>({.email = "b@x"}), make<Address>({.email = "a@x"})}});
+    s.add(jack);
+    s.commit();
+    id = jack->id;
+  }
+  auto s = session();
+  auto jack = s.get<User>(id);
+  recorder_.clear();
+  Many<Address> copied = jack->addresses;
+  EXPECT_EQ(recorder_.count("SELECT"), 1u) << "the collection is loaded to be copied";
+  ASSERT_EQ(copied.size(), 2u);
+  EXPECT_EQ(copied[0]->email, "a@x");
+  EXPECT_EQ(copied[1], jack->addresses[1]);
+
+  Many<Address> assigned;
+  auto s2 = session();
+  auto jack2 = s2.get<User>(id);
+  assigned = jack2->addresses;
+  ASSERT_EQ(assigned.size(), 2u);
+  EXPECT_EQ(assigned[1]->email, "b@x");
+
+  const std::int64_t address_id = copied[0]->id;
+  auto s3 = session();
+  auto a = s3.get<Address>(address_id);
+  recorder_.clear();
+  One<User> owner = a->user;
+  EXPECT_EQ(recorder_.count("SELECT"), 1u) << "the reference is loaded to be copied";
+  ASSERT_TRUE(owner.get());
+  EXPECT_EQ(owner->name, "jack");
+
+  // A detached object cannot load: it is copied as it is, so that it can be
+  // copied at all (reading the member itself still fails).
+  auto other = s3.get<User>(id);
+  s3.close();
+  recorder_.clear();
+  auto twin = make<User>(*other);
+  EXPECT_EQ(recorder_.count("SELECT"), 0u);
+  EXPECT_EQ(twin->name, "jack");
+  EXPECT_TRUE(twin->addresses.empty()) << "a new object: nothing was loaded";
+  EXPECT_THROW((void)other->addresses.size(), DetachedInstanceError);
+}
+
 TEST_P(RelationshipTest, NewChildOfAnUnloadedCollectionOutsideTheSessionIsAFlushError) {
   // DESIGN 4.7: the back reference puts the child in the parent's collection
   // (queued, as the collection is not loaded), but it is not in the Session.

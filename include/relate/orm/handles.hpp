@@ -51,6 +51,13 @@ class RelationshipHandle {
     if (!loaded_) load(to_change);
   }
   void load(bool to_change) const;
+  // Before a copy is taken: an unloaded value of an object in a Session loads,
+  // as a read would; a detached object's is copied as it is (empty), so that a
+  // detached object can still be copied.
+  void load_to_copy() const {
+    if (!loaded_) load_to_copy_slow();
+  }
+  void load_to_copy_slow() const;
 
   ObjectBlock* owner_ = nullptr;
   const Relationship* rel_ = nullptr;
@@ -136,9 +143,9 @@ class Many final : public detail::CollectionBase {
   Many() = default;
   Many(std::initializer_list<Ptr<T>> items) : items_(items) {}
   Many(std::vector<Ptr<T>> items) : items_(std::move(items)) {}
-  Many(const Many& o) : CollectionBase(o), items_(o.items_) {}
+  Many(const Many& o) : CollectionBase(o), items_(to_copy(o)) {}
   Many& operator=(const Many& o) {
-    if (this != &o) assign(o.items_);
+    if (this != &o) assign(to_copy(o));
     return *this;
   }
   Many& operator=(std::vector<Ptr<T>> items) {
@@ -234,6 +241,10 @@ class Many final : public detail::CollectionBase {
 
  private:
   using CollectionBase::remove;
+  static const std::vector<Ptr<T>>& to_copy(const Many& o) {
+    o.load_to_copy();
+    return o.items_;
+  }
   void assign(const std::vector<Ptr<T>>& items) {
     if (owner_ == nullptr) {  // not part of a mapped object yet: a plain list
       items_ = items;
@@ -257,7 +268,7 @@ class One final : public detail::ScalarBase {
   One() = default;
   One(std::nullptr_t) {}
   One(Ptr<T> p) : value_(std::move(p)) {}
-  One(const One& o) : ScalarBase(o), value_(o.value_) {}
+  One(const One& o) : ScalarBase(o), value_(to_copy(o)) {}
   One& operator=(const One& o) {
     if (this != &o) set(o.get());
     return *this;
@@ -293,6 +304,10 @@ class One final : public detail::ScalarBase {
   void raw_set(detail::ObjectBlock* b) override { value_ = Ptr<T>::from_block(b); }
 
  private:
+  static const Ptr<T>& to_copy(const One& o) {
+    o.load_to_copy();
+    return o.value_;
+  }
   void set(Ptr<T> p) {
     if (owner_ == nullptr) {
       value_ = std::move(p);
