@@ -28,6 +28,16 @@ inline const std::int64_t* single_integer(const std::vector<Value>& key) noexcep
 inline const std::int64_t* single_integer(const detail::Identity& key) noexcept {
   return key.if_integer();
 }
+// A key held by an object's identity or, for a row that has none yet, as values.
+struct KeyRef {
+  const detail::Identity* identity = nullptr;
+  std::span<const Value> values{};
+};
+bool key_less(const KeyRef& a, const KeyRef& b);
+inline const std::int64_t* single_integer(const KeyRef& key) noexcept {
+  if (key.identity != nullptr) return key.identity->if_integer();
+  return key.values.size() == 1 ? key.values.front().if_integer() : nullptr;
+}
 
 // Positions 0..n-1 in the order of key_less over key_of(i). Single integer keys
 // (the usual case) are sorted as plain integers.
@@ -43,7 +53,8 @@ inline std::vector<std::size_t> key_order(std::size_t n, KeyOf key_of) {
     if (integers) plain.emplace_back(*n, i);
   }
   if (integers) {
-    std::sort(plain.begin(), plain.end());
+    // Rows often come in key order already (the order they were loaded in).
+    if (!std::is_sorted(plain.begin(), plain.end())) std::sort(plain.begin(), plain.end());
     for (std::size_t i = 0; i < n; ++i) order[i] = plain[i].second;
     return order;
   }
@@ -94,15 +105,25 @@ class UnitOfWork {
     std::size_t shape;  // in insert_shapes_
     std::vector<std::pair<std::size_t, Value>> chosen{};
   };
+  // An UPDATE of one row. Its columns name a list in update_columns_ (rows of a
+  // table nearly always change the same columns). The row is found by the
+  // identity of `st` (of `replaces` for a row switch), which no statement of
+  // the flush changes (finalize() re-keys), so it is not copied; a row this
+  // flush inserted has no identity yet and carries its key in `new_key`.
   struct Update {
     InstanceState* st;
-    std::vector<std::size_t> columns;  // changed, version counter included
-    std::vector<Value> where_key;      // identity (old key)
-    std::optional<Value> old_version;
+    std::uint32_t columns;              // changed, version counter included
     InstanceState* replaces = nullptr;  // row switch: the deleted object of this row
+    std::optional<Value> old_version{};
+    std::vector<Value> new_key{};
     // Values sent instead of the member's: a NULL for a member that cannot hold
     // one, so that the database (not a conversion in memory) says no.
     std::vector<std::pair<std::size_t, Value>> forced{};
+
+    KeyRef where() const noexcept {
+      if (!new_key.empty()) return {nullptr, new_key};
+      return {&(replaces != nullptr ? replaces : st)->identity(), {}};
+    }
   };
   struct Undo {
     InstanceState* st;
@@ -153,7 +174,9 @@ class UnitOfWork {
   void delete_associations_of_deleted();
   void null_children_of_deleted(const Mapper& m);
   Insert make_insert(InstanceState& st);
-  Update make_update(InstanceState& st, std::vector<std::size_t> changed, InstanceState* replaces);
+  // `changed` may be reordered (the version counter goes last).
+  Update make_update(InstanceState& st, std::vector<std::size_t>& changed, InstanceState* replaces);
+  std::uint32_t update_columns(const std::vector<std::size_t>& columns);
   void set_member(InstanceState& st, std::size_t column, const Value& v);
   void execute_inserts(const Mapper& m, std::vector<Insert>& rows);
   void execute_updates(const Mapper& m, std::vector<Update>& rows);
@@ -191,6 +214,10 @@ class UnitOfWork {
   std::vector<std::size_t> shape_columns_, shape_returning_;  // make_insert()'s, reused
   std::vector<InstanceState*> inserts_;                       // in the order they ran
   std::map<const Mapper*, std::vector<Update>> updates_;
+  void keep_updates(const Mapper& m, std::vector<Update>& rows);
+  std::vector<std::vector<std::size_t>> update_columns_;  // the lists Update::columns names
+  std::map<std::vector<std::size_t>, std::uint32_t> update_columns_at_;
+  std::vector<std::size_t> changed_;  // save_mapper()'s, reused
   std::map<const Mapper*, std::vector<InstanceState*>> deletes_;
   // Set statements, run in order just before the per-object deletes of the mapper
   // whose rows they cascade from.
