@@ -124,17 +124,25 @@ std::uint32_t UnitOfWork::update_columns(const std::vector<std::size_t>& columns
 UnitOfWork::Update UnitOfWork::make_update(InstanceState& st, std::vector<std::size_t>& changed,
                                            InstanceState* replaces) {
   const Mapper& m = *st.mapper_;
-  Update u{&st, 0, replaces};
+  Update u{&st, 0, Update::no_extra, replaces};
   if (auto v = m.version_column()) {
     InstanceState& versioned = replaces ? *replaces : st;
     const Value old = versioned.committed_.at(*v);
-    u.old_version = old;
+    extra_of(u).old_version = old;
     std::erase(changed, *v);
     changed.push_back(*v);
     set_member(st, *v, Value(old.as_integer() + 1));
   }
   u.columns = update_columns(changed);
   return u;
+}
+
+UnitOfWork::UpdateExtra& UnitOfWork::extra_of(Update& u) {
+  if (u.extra == Update::no_extra) {
+    u.extra = static_cast<std::uint32_t>(update_extras_.size());
+    update_extras_.emplace_back();
+  }
+  return update_extras_[u.extra];
 }
 
 void UnitOfWork::keep_updates(const Mapper& m, std::vector<Update>& rows) {
@@ -549,6 +557,7 @@ void UnitOfWork::save_mapper(const Mapper& m) {
   // UPDATEs of persistent rows, after their foreign keys are synchronised.
   auto update_rows = [&](const std::vector<InstanceState*>& states) {
     std::vector<Update> updates;
+    updates.reserve(states.size());  // 24 bytes a candidate
     for (auto* st : states) {
       apply_links(*st);
       s_.changed_columns(*st, changed_);
@@ -727,8 +736,9 @@ void UnitOfWork::write_post_updates() {
         for (const auto& pr : l.rel->pairs()) columns.push_back(pr.child_column);
     });
     Update u{child, update_columns(columns)};
-    u.new_key = m.primary_key_of(child->block_->object());
-    if (auto v = m.version_column()) u.old_version = m.columns()[*v]->get(child->block_->object());
+    UpdateExtra& x = extra_of(u);
+    x.new_key = m.primary_key_of(child->block_->object());
+    if (auto v = m.version_column()) x.old_version = m.columns()[*v]->get(child->block_->object());
     updates[&m].push_back(std::move(u));
   }
   for (auto& [m, rows] : updates) {
@@ -929,7 +939,7 @@ void UnitOfWork::null_children_of_deleted(const Mapper& m) {
               changed.push_back(pr.child_column);
           for (const auto& f : forced) changed.push_back(f.first);
           Update u = make_update(c, changed, nullptr);
-          u.forced = std::move(forced);
+          if (!forced.empty()) extra_of(u).forced = std::move(forced);
           updates.push_back(std::move(u));
         }
       }
@@ -1017,7 +1027,7 @@ void UnitOfWork::execute_inserts(const Mapper& m, std::vector<Insert>& rows) {
 
 void UnitOfWork::execute_updates(const Mapper& m, std::vector<Update>& rows) {
   Connection& conn = s_.connection();
-  sort_by_key(rows, [](const Update& u) { return u.where(); });
+  sort_by_key(rows, [this](const Update& u) { return where(u); });
   std::size_t i = 0;
   while (i < rows.size()) {
     std::size_t j = i + 1;
@@ -1063,18 +1073,20 @@ void UnitOfWork::execute_updates(const Mapper& m, std::vector<Update>& rows) {
     // string is not copied), the key from the identity.
     class Written final : public ParamSets {
      public:
-      Written(const std::vector<Slot>& slots, const Update* rows, std::size_t n)
-          : slots_(slots), rows_(rows), n_(n) {}
+      Written(const UnitOfWork& uow, const std::vector<Slot>& slots, const Update* rows,
+              std::size_t n)
+          : uow_(uow), slots_(slots), rows_(rows), n_(n) {}
       std::size_t size() const override { return n_; }
       std::size_t width() const override { return slots_.size(); }
       void write(std::size_t set, ParamSink& out) const override {
         const Update& u = rows_[set];
+        const UpdateExtra* extra = uow_.extra_of(u);
         const void* obj = u.st->block()->object();
         for (const auto& slot : slots_) {
           switch (slot.kind) {
-            case Slot::version: out.value(*u.old_version); break;
+            case Slot::version: out.value(*extra->old_version); break;
             case Slot::key: {
-              const KeyRef key = u.where();
+              const KeyRef key = uow_.where(u);
               if (key.identity == nullptr) {
                 out.value(key.values[slot.key_at]);
               } else if (const std::int64_t* n = key.identity->if_integer()) {
@@ -1086,12 +1098,16 @@ void UnitOfWork::execute_updates(const Mapper& m, std::vector<Update>& rows) {
               break;
             }
             case Slot::value: {
-              auto f = std::find_if(u.forced.begin(), u.forced.end(),
-                                    [&](const auto& p) { return p.first == slot.attr->index(); });
-              if (f != u.forced.end())
-                out.value(f->second);
-              else
-                slot.attr->bind(obj, out);
+              if (extra != nullptr) {
+                const auto& forced = extra->forced;
+                auto f = std::find_if(forced.begin(), forced.end(),
+                                      [&](const auto& p) { return p.first == slot.attr->index(); });
+                if (f != forced.end()) {
+                  out.value(f->second);
+                  break;
+                }
+              }
+              slot.attr->bind(obj, out);
               break;
             }
           }
@@ -1099,11 +1115,12 @@ void UnitOfWork::execute_updates(const Mapper& m, std::vector<Update>& rows) {
       }
 
      private:
+      const UnitOfWork& uow_;
       const std::vector<Slot>& slots_;
       const Update* rows_;
       std::size_t n_;
     };
-    Result outcome = conn.execute_many(stmt, Written(slots, rows.data() + i, j - i));
+    Result outcome = conn.execute_many(stmt, Written(*this, slots, rows.data() + i, j - i));
     const std::int64_t matched = outcome.rows_affected();
     if (matched != static_cast<std::int64_t>(j - i))
       throw StaleDataError("UPDATE statement on table '" + m.table_name() +
