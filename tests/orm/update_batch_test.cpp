@@ -35,6 +35,23 @@ struct Page {
   std::int64_t version = 0;
 };
 
+// Rows that refer to each other: the favorite is written by a post_update
+// UPDATE of a row inserted by the same flush (addressed by its new key).
+struct Entry;
+struct Widget {
+  std::int64_t id = 0;
+  std::string name{};
+  std::optional<std::int64_t> favorite_id{};
+  Many<Entry> entries{};
+  One<Entry> favorite{};
+};
+struct Entry {
+  std::int64_t id = 0;
+  std::string name{};
+  std::optional<std::int64_t> widget_id{};
+  One<Widget> widget{};
+};
+
 class UpdateBatchTest : public OrmTest {
  protected:
   void SetUp() override {
@@ -49,6 +66,22 @@ class UpdateBatchTest : public OrmTest {
       m.column("slug", &Page::slug, primary_key());
       m.column("title", &Page::title);
       m.version_counter("version", &Page::version);
+    });
+    registry_.map<Widget>("widgets", [](auto& m) {
+      m.column("id", &Widget::id, primary_key());
+      m.column("name", &Widget::name);
+      m.column("favorite_id", &Widget::favorite_id, foreign_key("entries.id"));
+      m.relationship("entries", &Widget::entries,
+                     {.back_populates = "widget", .foreign_keys = {"widget_id"}});
+      m.relationship("favorite", &Widget::favorite,
+                     {.foreign_keys = {"favorite_id"}, .post_update = true});
+    });
+    registry_.map<Entry>("entries", [](auto& m) {
+      m.column("id", &Entry::id, primary_key());
+      m.column("name", &Entry::name);
+      m.column("widget_id", &Entry::widget_id, foreign_key("widgets.id"));
+      m.relationship("widget", &Entry::widget,
+                     {.back_populates = "entries", .foreign_keys = {"widget_id"}});
     });
     create_schema();
     quiet_ = std::make_unique<Engine>(create_engine(db_->url()));
@@ -106,14 +139,15 @@ TEST_P(UpdateBatchTest, CompositeKeyRowsGoInKeyOrderBatchedByChangedColumns) {
     if (echo) {
       const auto updates = recorder_.starting_with("UPDATE");
       const bool q = is_sqlite();
-      EXPECT_EQ(updates,
-                (std::vector<std::string>{
-                    q ? "UPDATE stock SET count = ? WHERE shop = ? AND sku = ?"
-                      : "UPDATE stock SET count = $1 WHERE shop = $2 AND sku = $3",
-                    q ? "UPDATE stock SET count = ?, note = ? WHERE shop = ? AND sku = ?"
-                      : "UPDATE stock SET count = $1, note = $2 WHERE shop = $3 AND sku = $4",
-                    q ? "UPDATE stock SET count = ? WHERE shop = ? AND sku = ?"
-                      : "UPDATE stock SET count = $1 WHERE shop = $2 AND sku = $3"}));
+      EXPECT_EQ(updates, (std::vector<std::string>{
+                             q ? "UPDATE stock SET count = ? WHERE shop = ? AND sku = ?"
+                               : "UPDATE stock SET count = $1 WHERE shop = $2 AND sku = $3",
+                             q ? "UPDATE stock SET count = ?, note = ? WHERE shop = ? AND sku "
+                                 "= ?"
+                               : "UPDATE stock SET count = $1, note = $2 WHERE shop = $3 AND "
+                                 "sku = $4",
+                             q ? "UPDATE stock SET count = ? WHERE shop = ? AND sku = ?"
+                               : "UPDATE stock SET count = $1 WHERE shop = $2 AND sku = $3"}));
       std::vector<std::string> params;
       for (const auto& p : recorder_.params())
         if (p.starts_with("[params: 1 sets") || p.starts_with("[params: 2 sets"))
@@ -199,8 +233,8 @@ TEST_P(UpdateBatchTest, TextKeyWithVersionCounterChecksTheOldVersion) {
       ASSERT_EQ(recorder_.count("UPDATE"), 1u);
       bool found = false;
       for (const auto& p : recorder_.params())
-        found =
-            found || p == "[params: 2 sets: ('About!', 2, 'about', 1), ('Home!', 2, 'home', 1)]";
+        found = found || p == "[params: 2 sets: ('About!', 2, 'about', 1), "
+                              "('Home!', 2, 'home', 1)]";
       EXPECT_TRUE(found) << "key order; the new version, then the key and the old version";
     }
     auto written = rows("SELECT slug, title, version FROM pages ORDER BY slug");
@@ -209,20 +243,76 @@ TEST_P(UpdateBatchTest, TextKeyWithVersionCounterChecksTheOldVersion) {
     EXPECT_EQ(written[0][2].as_integer(), 2);
     EXPECT_EQ(written[1][1].as_text(), "Home!");
 
-    // The row's version moves on behind the Session's back: the UPDATE matches no row, and the
-    // Session is left as it was (the change still pending, the version not bumped).
+    // The row's version moves on behind the Session's back: the UPDATE matches
+    // no row, and the Session is left as it was (the change still pending, the
+    // version not bumped).
     auto home = s.get<Page>("home");
     (void)home->title;
     s.execute(text("UPDATE pages SET version = 7 WHERE slug = 'home'"));
     home->title = "Mine";
     EXPECT_EQ(message_of<StaleDataError>([&] { s.flush(); }),
-              "UPDATE statement on table 'pages' expected to update 1 row(s); 0 were matched.");
+              "UPDATE statement on table 'pages' expected to update 1 row(s); "
+              "0 were matched.");
     EXPECT_EQ(home->title, "Mine");
     EXPECT_EQ(home->version, 2);
     s.rollback();
     EXPECT_EQ(rows("SELECT title FROM pages WHERE slug = 'home'").at(0).at(0).as_text(), "Home!");
     auto conn = engine_->connect();
     conn.execute(text("DELETE FROM pages"));
+  }
+}
+
+TEST_P(UpdateBatchTest, PostUpdateOfRowsInsertedByTheSameFlushUsesTheirNewKeys) {
+  for (bool echo : {true, false}) {
+    SCOPED_TRACE(echo ? "echo" : "no echo");
+    recorder_.clear();
+    std::vector<Ptr<Widget>> widgets;
+    std::vector<Ptr<Entry>> favorites;
+    {
+      auto s = session_on(echo);
+      for (int i = 0; i < 3; ++i) {
+        auto w = make<Widget>({.name = "w" + std::to_string(i)});
+        auto other = make<Entry>({.name = "other" + std::to_string(i)});
+        auto favorite = make<Entry>({.name = "fav" + std::to_string(i)});
+        w->entries.push_back(other);
+        w->entries.push_back(favorite);
+        w->favorite = favorite;
+        s.add(w);
+        widgets.push_back(w);
+        favorites.push_back(favorite);
+      }
+      s.commit();
+      if (echo) {
+        const auto updates = recorder_.starting_with("UPDATE");
+        ASSERT_EQ(updates.size(), 1u);
+        EXPECT_EQ(updates[0], is_sqlite() ? "UPDATE widgets SET favorite_id = ? WHERE id = ?"
+                                          : "UPDATE widgets SET favorite_id = $1 WHERE id = $2");
+        std::string expected = "[params: 3 sets: ";
+        for (int i = 0; i < 3; ++i)
+          expected += std::string(i == 0 ? "" : ", ") + "(" +
+                      std::to_string(favorites[static_cast<std::size_t>(i)]->id) + ", " +
+                      std::to_string(widgets[static_cast<std::size_t>(i)]->id) + ")";
+        expected += "]";
+        bool found = false;
+        for (const auto& p : recorder_.params()) found = found || p == expected;
+        EXPECT_TRUE(found) << expected;
+      }
+      std::vector<std::string> written, wanted;
+      for (const auto& r : rows("SELECT w.name, e.name FROM widgets w JOIN entries e ON "
+                                "e.id = w.favorite_id ORDER BY w.name"))
+        written.push_back(r[0].as_text() + ":" + r[1].as_text());
+      for (int i = 0; i < 3; ++i)
+        wanted.push_back("w" + std::to_string(i) + ":fav" + std::to_string(i));
+      EXPECT_EQ(written, wanted);
+      // Deleting clears the post_update keys first (an UPDATE of persistent
+      // rows).
+      for (const auto& w : widgets) {
+        for (const auto& e : w->entries) s.remove(e);
+        s.remove(w);
+      }
+      s.commit();
+    }
+    EXPECT_EQ(count_rows("widgets") + count_rows("entries"), 0);
   }
 }
 
