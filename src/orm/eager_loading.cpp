@@ -11,6 +11,7 @@
 #include "core/node.hpp"
 #include "engine/connection_access.hpp"
 #include "orm/handle_access.hpp"
+#include "orm/pointer_index.hpp"
 
 namespace relate::detail {
 
@@ -645,7 +646,9 @@ std::vector<ObjectBlock*> load_entities(SessionImpl& s, const Mapper& m, const E
   }
 
   std::vector<ObjectBlock*> out;
-  std::unordered_set<ObjectBlock*> seen;
+  // Rows of one object (a joined load repeats its parent) give it once: a flat
+  // set, since every loaded object is entered.
+  PointerIndex seen;
   try {
     Result res = ConnectionAccess::execute_buffered(s.connection(), s.compile(q));
     std::vector<ObjectBlock*> current(loads.size(), nullptr);
@@ -655,7 +658,7 @@ std::vector<ObjectBlock*> load_entities(SessionImpl& s, const Mapper& m, const E
       Row& row = ResultAccess::values(rv);
       ObjectBlock* b = s.instance_from_taken_row(m, row, 0);
       if (b == nullptr) continue;
-      if (seen.insert(b).second) {
+      if (seen.insert(b)) {
         out.push_back(b);
       } else {
         b->release();

@@ -141,7 +141,8 @@ void SessionImpl::repack(InstanceState& st, bool only_expired) {
 
 bool SessionImpl::load_into(InstanceState& st, bool only_expired) {
   const Mapper& mapper = *st.mapper_;
-  Result r = connection().execute(by_key_statement(mapper), st.identity_.values());
+  const auto key = st.identity_.view();  // bound as it is, not copied first
+  Result r = connection().execute(by_key_statement(mapper), key.span());
   const auto& cols = mapper.columns();
   void* obj = st.block_->object();
   for (const auto& row : r) {

@@ -449,7 +449,13 @@ void SessionImpl::snapshot(InstanceState& st) {
 
 std::vector<std::size_t> SessionImpl::changed_columns(const InstanceState& st) const {
   std::vector<std::size_t> out;
-  if (!st.touched_) return out;
+  changed_columns(st, out);
+  return out;
+}
+
+void SessionImpl::changed_columns(const InstanceState& st, std::vector<std::size_t>& out) const {
+  out.clear();
+  if (!st.touched_) return;
   const auto& cols = st.mapper_->columns();
   const void* obj = st.block_->object();
   std::size_t seen = 0;
@@ -460,7 +466,6 @@ std::vector<std::size_t> SessionImpl::changed_columns(const InstanceState& st) c
   });
   for (std::size_t i = seen; i < cols.size(); ++i)
     if (!st.is_expired(i)) out.push_back(i);
-  return out;
 }
 
 bool SessionImpl::is_modified(const InstanceState& st) const {

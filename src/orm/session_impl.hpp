@@ -490,6 +490,7 @@ class SessionImpl {
   // After a flush: changes that waited for unloaded collections are written.
   void forget_written_waiting_changes();
   std::vector<std::size_t> changed_columns(const InstanceState& st) const;
+  void changed_columns(const InstanceState& st, std::vector<std::size_t>& out) const;  // into out
   // After commit or rollback: what the transaction did to objects is settled.
   void end_transaction(bool committed);
 

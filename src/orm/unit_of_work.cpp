@@ -45,6 +45,17 @@ bool key_less(std::span<const Value> a, std::span<const Value> b) {
   return a.size() < b.size();
 }
 
+bool key_less(const KeyRef& a, const KeyRef& b) {
+  auto with = [](const KeyRef& k, auto&& use) {
+    if (k.identity == nullptr) return use(k.values);
+    const auto view = k.identity->view();
+    return use(view.span());
+  };
+  return with(a, [&](std::span<const Value> x) {
+    return with(b, [&](std::span<const Value> y) { return key_less(x, y); });
+  });
+}
+
 void UnitOfWork::set_member(InstanceState& st, std::size_t column, const Value& v) {
   const auto& attr = *st.mapper_->columns()[column];
   void* obj = st.block_->object();
@@ -101,23 +112,47 @@ UnitOfWork::Insert UnitOfWork::make_insert(InstanceState& st) {
   return row;
 }
 
-UnitOfWork::Update UnitOfWork::make_update(InstanceState& st, std::vector<std::size_t> changed,
+std::uint32_t UnitOfWork::update_columns(const std::vector<std::size_t>& columns) {
+  if (!update_columns_.empty() && update_columns_.back() == columns)
+    return static_cast<std::uint32_t>(update_columns_.size() - 1);
+  auto [at, added] =
+      update_columns_at_.emplace(columns, static_cast<std::uint32_t>(update_columns_.size()));
+  if (added) update_columns_.push_back(columns);
+  return at->second;
+}
+
+UnitOfWork::Update UnitOfWork::make_update(InstanceState& st, std::vector<std::size_t>& changed,
                                            InstanceState* replaces) {
   const Mapper& m = *st.mapper_;
-  Update u{&st,
-           std::move(changed),
-           (replaces ? replaces->identity_ : st.identity_).values(),
-           {},
-           replaces};
+  Update u{&st, 0, Update::no_extra, replaces};
   if (auto v = m.version_column()) {
     InstanceState& versioned = replaces ? *replaces : st;
     const Value old = versioned.committed_.at(*v);
-    u.old_version = old;
-    std::erase(u.columns, *v);
-    u.columns.push_back(*v);
+    extra_of(u).old_version = old;
+    std::erase(changed, *v);
+    changed.push_back(*v);
     set_member(st, *v, Value(old.as_integer() + 1));
   }
+  u.columns = update_columns(changed);
   return u;
+}
+
+UnitOfWork::UpdateExtra& UnitOfWork::extra_of(Update& u) {
+  if (u.extra == Update::no_extra) {
+    u.extra = static_cast<std::uint32_t>(update_extras_.size());
+    update_extras_.emplace_back();
+  }
+  return update_extras_[u.extra];
+}
+
+void UnitOfWork::keep_updates(const Mapper& m, std::vector<Update>& rows) {
+  auto& kept = updates_[&m];
+  if (kept.empty()) {
+    kept = std::move(rows);
+    return;
+  }
+  kept.insert(kept.end(), std::make_move_iterator(rows.begin()),
+              std::make_move_iterator(rows.end()));
 }
 
 bool UnitOfWork::is_orphan(const InstanceState& st) const {
@@ -522,16 +557,17 @@ void UnitOfWork::save_mapper(const Mapper& m) {
   // UPDATEs of persistent rows, after their foreign keys are synchronised.
   auto update_rows = [&](const std::vector<InstanceState*>& states) {
     std::vector<Update> updates;
+    updates.reserve(states.size());  // 24 bytes a candidate
     for (auto* st : states) {
       apply_links(*st);
-      auto changed = s_.changed_columns(*st);
-      if (changed.empty()) continue;
+      s_.changed_columns(*st, changed_);
+      if (changed_.empty()) continue;
       keep_.emplace_back(st->block_);
-      updates.push_back(make_update(*st, std::move(changed), nullptr));
+      updates.push_back(make_update(*st, changed_, nullptr));
     }
     if (updates.empty()) return;
     execute_updates(m, updates);
-    for (auto& u : updates) updates_[&m].push_back(std::move(u));
+    keep_updates(m, updates);
   };
   // Persistent rows first (spec 5.5), unless their new parent is a new row of this
   // very table (self-referential): those wait for the INSERTs.
@@ -571,14 +607,12 @@ void UnitOfWork::save_mapper(const Mapper& m) {
         apply_links(*st);
         std::vector<std::size_t> all;
         for (const auto& c : m.columns()) all.push_back(c->index());
-        switched.push_back(make_update(*st, std::move(all), rs->second));
+        switched.push_back(make_update(*st, all, rs->second));
       }
       if (!switched.empty()) {
         execute_updates(m, switched);
-        for (auto& u : switched) {
-          u.st->inserted_in_transaction_ = true;
-          updates_[&m].push_back(std::move(u));
-        }
+        for (auto& u : switched) u.st->inserted_in_transaction_ = true;
+        keep_updates(m, switched);
       }
     }
     // INSERTs in chunks, each built just before it runs: the values of a
@@ -690,22 +724,26 @@ void UnitOfWork::write_post_updates() {
     if (!any) continue;
     const Mapper& m = *child->mapper_;
     if (child->has_identity_) {
-      updates[&m].push_back(make_update(*child, s_.changed_columns(*child), nullptr));
+      auto changed = s_.changed_columns(*child);
+      updates[&m].push_back(make_update(*child, changed, nullptr));
       continue;
     }
     // A row inserted by this flush: address it by its new key and set only the
     // post_update columns.
-    Update u{child, {}, m.primary_key_of(child->block_->object()), {}, nullptr};
+    std::vector<std::size_t> columns;
     links([&](const Link& l) {
       if (l.rel->options().post_update)
-        for (const auto& pr : l.rel->pairs()) u.columns.push_back(pr.child_column);
+        for (const auto& pr : l.rel->pairs()) columns.push_back(pr.child_column);
     });
-    if (auto v = m.version_column()) u.old_version = m.columns()[*v]->get(child->block_->object());
+    Update u{child, update_columns(columns)};
+    UpdateExtra& x = extra_of(u);
+    x.new_key = m.primary_key_of(child->block_->object());
+    if (auto v = m.version_column()) x.old_version = m.columns()[*v]->get(child->block_->object());
     updates[&m].push_back(std::move(u));
   }
   for (auto& [m, rows] : updates) {
     execute_updates(*m, rows);
-    for (auto& u : rows) updates_[m].push_back(std::move(u));
+    keep_updates(*m, rows);
   }
 }
 
@@ -900,8 +938,8 @@ void UnitOfWork::null_children_of_deleted(const Mapper& m) {
                              [&](const auto& f) { return f.first == pr.child_column; }))
               changed.push_back(pr.child_column);
           for (const auto& f : forced) changed.push_back(f.first);
-          Update u = make_update(c, std::move(changed), nullptr);
-          u.forced = std::move(forced);
+          Update u = make_update(c, changed, nullptr);
+          if (!forced.empty()) extra_of(u).forced = std::move(forced);
           updates.push_back(std::move(u));
         }
       }
@@ -909,7 +947,7 @@ void UnitOfWork::null_children_of_deleted(const Mapper& m) {
   }
   if (!updates.empty()) {
     execute_updates(m, updates);
-    for (auto& u : updates) updates_[&m].push_back(std::move(u));
+    keep_updates(m, updates);
   }
 }
 
@@ -989,12 +1027,12 @@ void UnitOfWork::execute_inserts(const Mapper& m, std::vector<Insert>& rows) {
 
 void UnitOfWork::execute_updates(const Mapper& m, std::vector<Update>& rows) {
   Connection& conn = s_.connection();
-  sort_by_key(rows, [](const Update& u) -> const std::vector<Value>& { return u.where_key; });
+  sort_by_key(rows, [this](const Update& u) { return where(u); });
   std::size_t i = 0;
   while (i < rows.size()) {
     std::size_t j = i + 1;
     while (j < rows.size() && rows[j].columns == rows[i].columns) ++j;
-    const auto& cols = rows[i].columns;
+    const auto& cols = update_columns_[rows[i].columns];
     auto stmt_builder = relate::update(m.table());
     for (auto c : cols) {
       const auto& name = m.columns()[c]->column_name();
@@ -1031,28 +1069,58 @@ void UnitOfWork::execute_updates(const Mapper& m, std::vector<Update>& rows) {
       for (std::size_t p = 0; p < m.primary_key().size(); ++p)
         if (m.primary_key()[p] == attr->index()) slots.push_back({Slot::key, attr, p});
     }
-    std::vector<std::vector<Value>> sets;
-    sets.reserve(j - i);
-    for (std::size_t r = i; r < j; ++r) {
-      const Update& u = rows[r];
-      const void* obj = u.st->block_->object();
-      std::vector<Value> set;
-      set.reserve(slots.size());
-      for (const auto& slot : slots) {
-        switch (slot.kind) {
-          case Slot::version: set.push_back(*u.old_version); break;
-          case Slot::key: set.push_back(u.where_key[slot.key_at]); break;
-          case Slot::value: {
-            auto f = std::find_if(u.forced.begin(), u.forced.end(),
-                                  [&](const auto& p) { return p.first == slot.attr->index(); });
-            set.push_back(f != u.forced.end() ? f->second : slot.attr->get(obj));
-            break;
+    // The rows' values as the statement binds them: members in place (a
+    // string is not copied), the key from the identity.
+    class Written final : public ParamSets {
+     public:
+      Written(const UnitOfWork& uow, const std::vector<Slot>& slots, const Update* rows,
+              std::size_t n)
+          : uow_(uow), slots_(slots), rows_(rows), n_(n) {}
+      std::size_t size() const override { return n_; }
+      std::size_t width() const override { return slots_.size(); }
+      void write(std::size_t set, ParamSink& out) const override {
+        const Update& u = rows_[set];
+        const UpdateExtra* extra = uow_.extra_of(u);
+        const void* obj = u.st->block()->object();
+        for (const auto& slot : slots_) {
+          switch (slot.kind) {
+            case Slot::version: out.value(*extra->old_version); break;
+            case Slot::key: {
+              const KeyRef key = uow_.where(u);
+              if (key.identity == nullptr) {
+                out.value(key.values[slot.key_at]);
+              } else if (const std::int64_t* n = key.identity->if_integer()) {
+                out.integer(*n);
+              } else {
+                const auto view = key.identity->view();
+                out.value(view.span()[slot.key_at]);
+              }
+              break;
+            }
+            case Slot::value: {
+              if (extra != nullptr) {
+                const auto& forced = extra->forced;
+                auto f = std::find_if(forced.begin(), forced.end(),
+                                      [&](const auto& p) { return p.first == slot.attr->index(); });
+                if (f != forced.end()) {
+                  out.value(f->second);
+                  break;
+                }
+              }
+              slot.attr->bind(obj, out);
+              break;
+            }
           }
         }
       }
-      sets.push_back(std::move(set));
-    }
-    Result outcome = conn.execute_many(stmt, sets);
+
+     private:
+      const UnitOfWork& uow_;
+      const std::vector<Slot>& slots_;
+      const Update* rows_;
+      std::size_t n_;
+    };
+    Result outcome = conn.execute_many(stmt, Written(*this, slots, rows.data() + i, j - i));
     const std::int64_t matched = outcome.rows_affected();
     if (matched != static_cast<std::int64_t>(j - i))
       throw StaleDataError("UPDATE statement on table '" + m.table_name() +
@@ -1168,6 +1236,21 @@ void UnitOfWork::undo() noexcept {
   }
 }
 
+namespace {
+// Whether an object's key members still hold its identity: asked of every
+// updated row, without building the key (primary_key_of() allocates).
+bool key_members_hold_identity(const Mapper& m, const InstanceState& st) {
+  const auto identity = st.identity().view();
+  const auto key = identity.span();
+  const auto& pk = m.primary_key();
+  if (key.size() != pk.size()) return false;
+  const void* obj = st.block()->object();
+  for (std::size_t i = 0; i < pk.size(); ++i)
+    if (!m.columns()[pk[i]]->holds(obj, key[i])) return false;
+  return true;
+}
+}  // namespace
+
 void UnitOfWork::finalize() {
   // New rows leave the pending list in one pass at the end (whatever happens
   // on the way): objects whose insert_order_ is cleared below.
@@ -1193,7 +1276,7 @@ void UnitOfWork::finalize() {
         s_.mark_bulk_deleted(*u.replaces);
         st.insert_order_ = 0;
         s_.install_identity(st, m->primary_key_of(st.block_->object()));
-      } else if (!st.identity_.equals(m->primary_key_of(st.block_->object()))) {
+      } else if (!key_members_hold_identity(*m, st)) {
         // The primary key itself changed: re-key the identity map, and remember
         // the old key so a rollback can put it back (spec 6.6).
         s_.identity_map_.remove(st);

@@ -28,6 +28,16 @@ inline const std::int64_t* single_integer(const std::vector<Value>& key) noexcep
 inline const std::int64_t* single_integer(const detail::Identity& key) noexcept {
   return key.if_integer();
 }
+// A key held by an object's identity or, for a row that has none yet, as values.
+struct KeyRef {
+  const detail::Identity* identity = nullptr;
+  std::span<const Value> values{};
+};
+bool key_less(const KeyRef& a, const KeyRef& b);
+inline const std::int64_t* single_integer(const KeyRef& key) noexcept {
+  if (key.identity != nullptr) return key.identity->if_integer();
+  return key.values.size() == 1 ? key.values.front().if_integer() : nullptr;
+}
 
 // Positions 0..n-1 in the order of key_less over key_of(i). Single integer keys
 // (the usual case) are sorted as plain integers.
@@ -43,7 +53,8 @@ inline std::vector<std::size_t> key_order(std::size_t n, KeyOf key_of) {
     if (integers) plain.emplace_back(*n, i);
   }
   if (integers) {
-    std::sort(plain.begin(), plain.end());
+    // Rows often come in key order already (the order they were loaded in).
+    if (!std::is_sorted(plain.begin(), plain.end())) std::sort(plain.begin(), plain.end());
     for (std::size_t i = 0; i < n; ++i) order[i] = plain[i].second;
     return order;
   }
@@ -59,6 +70,9 @@ template <class T, class KeyOf>
 void sort_by_key(std::vector<T>& items, KeyOf key_of) {
   const auto order =
       key_order(items.size(), [&](std::size_t i) -> decltype(auto) { return key_of(items[i]); });
+  bool in_place = true;
+  for (std::size_t i = 0; i < order.size() && in_place; ++i) in_place = order[i] == i;
+  if (in_place) return;
   std::vector<T> sorted;
   sorted.reserve(items.size());
   for (auto i : order) sorted.push_back(std::move(items[i]));
@@ -94,12 +108,23 @@ class UnitOfWork {
     std::size_t shape;  // in insert_shapes_
     std::vector<std::pair<std::size_t, Value>> chosen{};
   };
+  // An UPDATE of one row, small since a flush may write many: its columns
+  // name a list in update_columns_ (rows of a table nearly always change the
+  // same columns). The row is found by the identity of `st` (of `replaces` for
+  // a row switch), which no statement of the flush changes (finalize()
+  // re-keys), so it is not copied. What only some rows need is in
+  // update_extras_.
   struct Update {
+    static constexpr std::uint32_t no_extra = 0xffffffffu;
     InstanceState* st;
-    std::vector<std::size_t> columns;  // changed, version counter included
-    std::vector<Value> where_key;      // identity (old key)
-    std::optional<Value> old_version;
+    std::uint32_t columns;              // changed, version counter included
+    std::uint32_t extra = no_extra;     // in update_extras_
     InstanceState* replaces = nullptr;  // row switch: the deleted object of this row
+  };
+  struct UpdateExtra {
+    std::optional<Value> old_version{};
+    // The key of a row this flush inserted (it has no identity yet).
+    std::vector<Value> new_key{};
     // Values sent instead of the member's: a NULL for a member that cannot hold
     // one, so that the database (not a conversion in memory) says no.
     std::vector<std::pair<std::size_t, Value>> forced{};
@@ -153,7 +178,18 @@ class UnitOfWork {
   void delete_associations_of_deleted();
   void null_children_of_deleted(const Mapper& m);
   Insert make_insert(InstanceState& st);
-  Update make_update(InstanceState& st, std::vector<std::size_t> changed, InstanceState* replaces);
+  // `changed` may be reordered (the version counter goes last).
+  Update make_update(InstanceState& st, std::vector<std::size_t>& changed, InstanceState* replaces);
+  std::uint32_t update_columns(const std::vector<std::size_t>& columns);
+  UpdateExtra& extra_of(Update& u);
+  const UpdateExtra* extra_of(const Update& u) const noexcept {
+    return u.extra == Update::no_extra ? nullptr : &update_extras_[u.extra];
+  }
+  KeyRef where(const Update& u) const noexcept {
+    if (const UpdateExtra* x = extra_of(u); x != nullptr && !x->new_key.empty())
+      return {nullptr, x->new_key};
+    return {&(u.replaces != nullptr ? u.replaces : u.st)->identity(), {}};
+  }
   void set_member(InstanceState& st, std::size_t column, const Value& v);
   void execute_inserts(const Mapper& m, std::vector<Insert>& rows);
   void execute_updates(const Mapper& m, std::vector<Update>& rows);
@@ -191,6 +227,11 @@ class UnitOfWork {
   std::vector<std::size_t> shape_columns_, shape_returning_;  // make_insert()'s, reused
   std::vector<InstanceState*> inserts_;                       // in the order they ran
   std::map<const Mapper*, std::vector<Update>> updates_;
+  void keep_updates(const Mapper& m, std::vector<Update>& rows);
+  std::vector<std::vector<std::size_t>> update_columns_;  // the lists Update::columns names
+  std::map<std::vector<std::size_t>, std::uint32_t> update_columns_at_;
+  std::vector<UpdateExtra> update_extras_;
+  std::vector<std::size_t> changed_;  // save_mapper()'s, reused
   std::map<const Mapper*, std::vector<InstanceState*>> deletes_;
   // Set statements, run in order just before the per-object deletes of the mapper
   // whose rows they cascade from.
