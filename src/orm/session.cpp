@@ -79,17 +79,17 @@ bool has_integer_key(const InstanceState& st, const Mapper* mapper, std::int64_t
 template <class Matches>
 std::size_t IdentityMap::probe(std::size_t hash, Matches matches, bool& found) const noexcept {
   found = false;
-  hash = slot_hash(hash);
+  const std::uintptr_t want = tag(hash);
   std::size_t free = capacity_;
   for (ProbeSequence p(hash, capacity_);; p.next()) {
     const std::size_t i = p.slot();
     const Slot& s = slots_[i];
-    if (s.second == nullptr) return free != capacity_ ? free : i;  // empty: not there
+    if (s.empty()) return free != capacity_ ? free : i;  // not there
     if (s.erased()) {
       if (free == capacity_) free = i;
       continue;
     }
-    if (s.first.hash == hash && matches(*s.second)) {
+    if ((s.bits_ & tag_bits) == want && matches(*s.object())) {
       found = true;
       return i;
     }
@@ -126,12 +126,14 @@ IdentityMap::iterator IdentityMap::find(const Mapper* mapper, std::span<const Va
 InstanceState* IdentityMap::find_integer(const Mapper* mapper, std::int64_t key,
                                          std::size_t hash) const noexcept {
   if (size_ == 0) return nullptr;
-  hash = slot_hash(hash);
+  // A live slot with the key's hash bits; an erased one never matches.
+  const std::uintptr_t want = tag(hash);
   for (ProbeSequence p(hash, capacity_);; p.next()) {
     const Slot& s = slots_[p.slot()];
-    if (s.second == nullptr) return nullptr;
-    if (s.first.hash != hash) continue;  // an erased slot's hash never matches
-    if (has_integer_key(*s.second, mapper, key)) return s.second;
+    if (s.empty()) return nullptr;
+    if ((s.bits_ & low_bits) != want) continue;
+    InstanceState* st = s.object();
+    if (has_integer_key(*st, mapper, key)) return st;
   }
 }
 
@@ -144,7 +146,7 @@ IdentityMap::const_iterator IdentityMap::find(const Mapper* mapper,
 }
 
 void IdentityMap::erase(iterator it) noexcept {
-  it->first.hash |= erased_bit;  // not empty: probing goes on past this slot
+  it->bits_ |= erased_bit;  // not empty: probing goes on past this slot
   --size_;
   ++erased_;
 }
@@ -157,7 +159,8 @@ std::size_t IdentityMap::erase(const IdentityKey& k) {
 }
 
 void IdentityMap::grow() {
-  // At most 3/8 full afterwards; erased markers are dropped on the way.
+  // At most 3/8 full afterwards; erased markers are dropped on the way. The
+  // slots keep no hash: each live entry's is worked out again from its key.
   std::size_t capacity = 16;
   while (3 * capacity < 8 * (size_ + 1)) capacity *= 2;
   auto old = std::move(slots_);
@@ -167,8 +170,9 @@ void IdentityMap::grow() {
   erased_ = 0;
   for (std::size_t i = 0; i < old_capacity; ++i) {
     if (!old[i].live()) continue;
-    ProbeSequence p(old[i].first.hash, capacity_);
-    while (slots_[p.slot()].second != nullptr) p.next();
+    const InstanceState& st = *old[i].object();
+    ProbeSequence p(hash_key(st.mapper(), st.identity()), capacity_);
+    while (!slots_[p.slot()].empty()) p.next();
     slots_[p.slot()] = old[i];
   }
 }
@@ -188,8 +192,8 @@ std::pair<IdentityMap::iterator, bool> IdentityMap::insert(InstanceState& st, st
 
 void IdentityMap::place(std::size_t i, InstanceState& st, std::size_t hash) noexcept {
   Slot& s = slots_[i];
-  if (s.second != nullptr) --erased_;  // reusing an erased slot
-  s = Slot{Key{slot_hash(hash)}, &st};
+  if (!s.empty()) --erased_;  // reusing an erased slot
+  s.bits_ = reinterpret_cast<std::uintptr_t>(&st) | tag(hash);
   ++size_;
 }
 
@@ -232,7 +236,7 @@ void IdentityMap::remove(InstanceState& st) {
   if (size_ == 0) return;
   bool found = false;
   const std::size_t i = probe(st, hash_key(st.mapper(), st.identity()), found);
-  if (found && slots_[i].second == &st) erase(at(i));
+  if (found && slots_[i].object() == &st) erase(at(i));
 }
 
 void PendingObjects::emplace(std::uint64_t order, InstanceState* st) {
@@ -863,7 +867,7 @@ void SessionImpl::refresh(InstanceState& st) {
 InstanceState* SessionImpl::find_identity(const Mapper& mapper,
                                           const std::vector<Value>& key) const {
   auto it = identity_map_.find(&mapper, key);
-  return it == identity_map_.end() ? nullptr : it->second;
+  return it == identity_map_.end() ? nullptr : it->object();
 }
 
 std::vector<InstanceState*> SessionImpl::states_of(const Mapper& mapper) const {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "orm/pointer_index.hpp"
@@ -59,32 +60,56 @@ struct IdentityKeyHash {
 };
 
 // The identity map (spec 6.2): every persistent object of a Session by mapper
-// and primary key. An open-addressing table of (hash, object) slots: the key
-// itself is the object's own mapper and identity_, so it is stored once, a
-// lookup copies nothing, and there is no node to allocate per object (a
-// node-based map spent much of a large load re-hashing scattered nodes). An
+// and primary key. An open-addressing table of 8-byte slots, each a pointer to
+// an object's state: the key itself is the object's own mapper and identity_,
+// so it is stored once, a lookup copies nothing, and there is no node to
+// allocate per object (a node-based map spent much of a large load re-hashing
+// scattered nodes). A slot keeps no hash (a table of 100,000 objects has
+// 262,144 slots: 2 MB saved against a stored hash); growing re-hashes each key
+// from its state instead, and two spare bits of hash below the pointer let a
+// probe pass most entries of other keys without reading their state. An
 // object's identity_ must therefore not change while it is in the map: take it
 // out first.
 //
-// Iteration yields the entries with `second` (the object), like a
-// std::unordered_map. Erasing marks the slot, keeping the object pointer, so
-// iterators stay valid across erasure of any entry, the current one included;
-// inserting may re-hash and invalidates them, as in std::unordered_map.
+// Iteration yields the entries as [identity, object], like a
+// std::unordered_map's pairs. Erasing marks the slot, keeping the object
+// pointer, so iterators stay valid across erasure of any entry, the current
+// one included; inserting may re-hash and invalidates them, as in
+// std::unordered_map.
 class IdentityMap {
  public:
-  struct Key {
-    std::size_t hash = 0;  // the top bit marks an erased slot
+  // Empty: all bits zero. Otherwise the state's address, whose three low bits
+  // are free (static_assert below): the erased mark and two bits of the hash.
+  class Slot {
+   public:
+    InstanceState* object() const noexcept {
+      return reinterpret_cast<InstanceState*>(bits_ & ~low_bits);
+    }
+    bool empty() const noexcept { return bits_ == 0; }
+    bool live() const noexcept { return bits_ != 0 && (bits_ & erased_bit) == 0; }
+    bool erased() const noexcept { return (bits_ & erased_bit) != 0; }
+    // Structured bindings: auto& [identity, object] = slot.
+    template <std::size_t I>
+    decltype(auto) get() const noexcept {
+      if constexpr (I == 0)
+        return static_cast<const detail::Identity&>(object()->identity());
+      else
+        return object();
+    }
+
+   private:
+    friend class IdentityMap;
+    std::uintptr_t bits_ = 0;
   };
-  // Empty: no object.
-  struct Slot {
-    Key first;
-    InstanceState* second = nullptr;
-    bool live() const noexcept { return second != nullptr && (first.hash & erased_bit) == 0; }
-    bool erased() const noexcept { return second != nullptr && (first.hash & erased_bit) != 0; }
-  };
-  static constexpr std::size_t erased_bit = ~(~std::size_t{0} >> 1);
-  // Hashes as slots keep them: the top bit is the erased mark.
-  static std::size_t slot_hash(std::size_t hash) noexcept { return hash & ~erased_bit; }
+  static constexpr std::uintptr_t erased_bit = 1;
+  static constexpr std::uintptr_t tag_bits = 6;
+  static constexpr std::uintptr_t low_bits = erased_bit | tag_bits;
+  static_assert(alignof(InstanceState) > low_bits);
+  // The two bits of a hash a slot keeps: the top of a multiplicative mix, so
+  // that they depend on every bit (the slot's place already tells the low ones).
+  static std::uintptr_t tag(std::size_t hash) noexcept {
+    return static_cast<std::uintptr_t>((std::uint64_t{hash} * 0x9e3779b97f4a7c15u) >> 62) << 1;
+  }
 
   template <class S>
   class Iterator {
@@ -154,7 +179,7 @@ class IdentityMap {
   };
   Place locate(const Mapper* mapper, std::span<const Value> key, std::size_t hash) const;
   Place locate_integer(const Mapper* mapper, std::int64_t key, std::size_t hash) const;
-  InstanceState* object_at(Place p) const noexcept { return slots_[p.slot].second; }
+  InstanceState* object_at(Place p) const noexcept { return slots_[p.slot].object(); }
   // Enters `st` (whose identity_ and hash are the ones located) at `p`.
   void insert_at(Place p, InstanceState& st, std::size_t hash);
   // Enters `st` under its identity_, in place of any object there.
@@ -183,6 +208,21 @@ class IdentityMap {
   std::size_t size_ = 0;
   std::size_t erased_ = 0;  // slots with the erased marker
 };
+
+}  // namespace relate
+
+template <>
+struct std::tuple_size<relate::IdentityMap::Slot> : std::integral_constant<std::size_t, 2> {};
+template <>
+struct std::tuple_element<0, relate::IdentityMap::Slot> {
+  using type = const relate::detail::Identity&;
+};
+template <>
+struct std::tuple_element<1, relate::IdentityMap::Slot> {
+  using type = relate::InstanceState*;
+};
+
+namespace relate {
 
 // A list of objects in which each object keeps its own place (the InstanceState
 // member `Place`), so that entering, leaving and "is it there" take constant
