@@ -763,8 +763,9 @@ void SessionImpl::detach(InstanceState& st, bool forget_identity) {
   forget_seen(st);
   forget_touched(st);
   st.touched_ = true;  // handle access is not recorded outside a Session
-  if (std::exchange(st.inserted_in_transaction_, false) && !forget_identity)
-    expunged_inserted_.emplace_back(st.block_);
+  const bool inserted = st.inserted_in_transaction_;  // a bit: no std::exchange
+  st.inserted_in_transaction_ = false;
+  if (inserted && !forget_identity) expunged_inserted_.emplace_back(st.block_);
   st.marked_for_delete_ = false;
   st.session_ = nullptr;
   if (forget_identity) {
