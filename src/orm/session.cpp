@@ -479,8 +479,11 @@ void SessionImpl::reset_relationship_history(InstanceState& st) {
     detail::RelationshipHandle& h = r->handle(st.block_->object());
     if (r->is_collection()) {
       auto& c = HandleAccess::collection(h);
-      HandleAccess::added(c).clear();
-      HandleAccess::removed(c).clear();
+      if (!HandleAccess::has_history(c)) continue;
+      auto& history = HandleAccess::changes(c);
+      history.added.clear();
+      history.removed.clear();
+      HandleAccess::trim_history(c);
     } else {
       auto& sc = HandleAccess::scalar(h);
       HandleAccess::committed(sc) = Object(sc.raw_get());
@@ -515,13 +518,15 @@ void SessionImpl::forget_written_waiting_changes() {
       detail::RelationshipHandle& h = r->handle(st->block_->object());
       if (h.is_loaded()) continue;
       auto& c = HandleAccess::collection(h);
+      if (!HandleAccess::has_history(c)) continue;
       // What the other side changed is in the database now, unless that
       // object is not in this Session (the next flush then says so).
       auto written = [&](const Object& o) { return o.block()->state().session() == this; };
-      std::erase_if(HandleAccess::pending_added(c), written);
-      std::erase_if(HandleAccess::pending_removed(c), written);
-      left = left || !HandleAccess::pending_added(c).empty() ||
-             !HandleAccess::pending_removed(c).empty();
+      auto& history = HandleAccess::changes(c);
+      std::erase_if(history.pending_added, written);
+      std::erase_if(history.pending_removed, written);
+      left = left || !history.pending_added.empty() || !history.pending_removed.empty();
+      HandleAccess::trim_history(c);
     }
   }
   waiting_changes_ = left;
