@@ -306,14 +306,13 @@ void SessionImpl::note_seen(InstanceState& st) noexcept {
   mark_touched(st);
   if (!st.unseen_) return;
   st.unseen_ = false;
-  if (st.session_ == this && !seen_.add(st))
+  // Only persistent objects are on the list (mark_touched() has just entered
+  // this one, unless memory ran out).
+  if (st.session_ == this && st.has_identity_ && !reached_.add_seen(st))
     seen_overflow_ = true;  // the next autoflush compares everything instead
 }
 
-void SessionImpl::forget_seen(InstanceState& st) noexcept {
-  st.unseen_ = false;
-  seen_.remove(st);
-}
+void SessionImpl::forget_seen(InstanceState& st) noexcept { st.unseen_ = false; }
 
 void SessionImpl::note_left_parent(InstanceState& st) noexcept {
   ++changes_;
@@ -327,13 +326,21 @@ void SessionImpl::note_left_parent(InstanceState& st) noexcept {
 
 void SessionImpl::mark_touched(InstanceState& st) noexcept {
   st.touched_ = true;
-  if (st.session_ == this && st.has_identity_ && !touched_.add(st)) touched_overflow_ = true;
+  if (st.session_ == this && st.has_identity_ && !reached_.add_touched(st))
+    touched_overflow_ = seen_overflow_ = true;
 }
 
-void SessionImpl::forget_touched(InstanceState& st) noexcept { touched_.remove(st); }
+void SessionImpl::forget_touched(InstanceState& st) noexcept {
+  // A seen object that leaves the list (its columns expired) counts as not
+  // seen since the last flush: the next handle access records it again, as
+  // after a flush. (An object that is not touched has nothing an autoflush
+  // would compare.)
+  if (reached_.seen(st) && st.session_ == this && st.has_identity_) st.unseen_ = true;
+  reached_.remove(st);
+}
 
 std::vector<InstanceState*> SessionImpl::touched_objects() const {
-  if (!touched_overflow_) return touched_.items();
+  if (!touched_overflow_) return reached_.items();
   std::vector<InstanceState*> out;
   for (const auto& [k, st] : identity_map_)
     if (st->touched_) out.push_back(st);
@@ -348,8 +355,8 @@ void SessionImpl::forget_change_notes() noexcept {
 }
 
 void SessionImpl::reset_seen() noexcept {
-  for (auto* st : seen_.items()) st->unseen_ = st->session_ == this && st->has_identity_;
-  seen_.clear();
+  for (auto* st : reached_.seen_items()) st->unseen_ = st->session_ == this && st->has_identity_;
+  reached_.forget_seen();
   seen_overflow_ = false;
 }
 
@@ -357,7 +364,7 @@ bool SessionImpl::autoflush_has_work() const {
   if (!pending_.empty() || !marked_deleted_.empty() || changes_ != 0 || seen_overflow_ ||
       waiting_changes_)
     return true;
-  for (auto* st : seen_.items())
+  for (auto* st : reached_.seen_items())
     if (st->session_ == this && st->has_identity_ && !st->deleted_ && !changed_columns(*st).empty())
       return true;
   return false;
@@ -388,8 +395,8 @@ bool SessionImpl::keep_alive(InstanceState& st) noexcept {
   if (st.has_identity_) identity_map_.remove(st);
   if (st.insert_order_ != 0) pending_.erase(st.insert_order_);
   st.inserted_in_transaction_ = false;
-  forget_seen(st);
   forget_touched(st);
+  forget_seen(st);
   st.session_ = nullptr;
   return false;
 }
@@ -437,7 +444,7 @@ void SessionImpl::install_identity(InstanceState& st, std::span<const Value> key
 void SessionImpl::entered_identity_map(InstanceState& st) noexcept {
   // Persistent now: the next handle access records it, and a change made
   // before (a new or detached object) is compared by the next flush.
-  if (st.seen_at_ == InstanceState::not_seen) st.unseen_ = true;
+  if (!reached_.seen(st)) st.unseen_ = true;
   if (st.touched_) mark_touched(st);
 }
 
@@ -765,8 +772,8 @@ void SessionImpl::detach(InstanceState& st, bool forget_identity) {
   }
   marked_deleted_.erase(&st);
   deleted_.erase(&st);
-  forget_seen(st);
   forget_touched(st);
+  forget_seen(st);
   st.touched_ = true;  // handle access is not recorded outside a Session
   const bool inserted = st.inserted_in_transaction_;  // a bit: no std::exchange
   st.inserted_in_transaction_ = false;

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -224,44 +225,81 @@ struct std::tuple_element<1, relate::IdentityMap::Slot> {
 
 namespace relate {
 
-// A list of objects in which each object keeps its own place (the InstanceState
-// member `Place`), so that entering, leaving and "is it there" take constant
-// time whatever the list's length: the Session's lists of objects reached since
-// the last flush and of objects a flush compares.
-template <std::uint32_t InstanceState::*Place>
-class PlacedStates {
+// The Session's persistent objects reached through a handle since their row
+// was read (touched: what a flush compares), with those reached since the last
+// flush (seen: what an autoflush compares) kept at the end. Each object keeps
+// its own place (InstanceState::reached_at_), so that entering, moving to the
+// seen end, leaving and "is it there" take constant time whatever the list's
+// length. Every seen object is touched (a handle access marks both), so one
+// list with one place per object does what two lists with two places did.
+class ReachedStates {
  public:
-  static constexpr std::uint32_t nowhere = InstanceState::not_seen;
-  static bool contains(const InstanceState& st) noexcept { return st.*Place != nowhere; }
-  // Enters `st` unless it is there; false (nothing entered) if memory ran out.
-  bool add(InstanceState& st) noexcept {
+  static constexpr std::uint32_t nowhere = InstanceState::not_reached;
+  static bool contains(const InstanceState& st) noexcept { return st.reached_at_ != nowhere; }
+  bool seen(const InstanceState& st) const noexcept {
+    return contains(st) && st.reached_at_ >= first_seen_;
+  }
+  // Enters `st` among the touched objects not seen since the last flush,
+  // unless it is on the list; false (nothing entered) if memory ran out.
+  bool add_touched(InstanceState& st) noexcept {
     if (contains(st)) return true;
+    if (!push(st)) return false;
+    swap(items_.size() - 1, first_seen_++);
+    return true;
+  }
+  // Enters `st`, or moves it, among the seen objects.
+  bool add_seen(InstanceState& st) noexcept {
+    if (!contains(st)) return push(st);
+    if (st.reached_at_ < first_seen_) swap(st.reached_at_, --first_seen_);
+    return true;
+  }
+  // The last object of the leaving one's part takes its place (and the last
+  // object of all the place that frees, when an unseen one leaves).
+  void remove(InstanceState& st) noexcept {
+    if (!contains(st)) return;
+    std::size_t at = st.reached_at_;
+    if (at >= items_.size() || items_[at] != &st) {
+      st.reached_at_ = nowhere;
+      return;
+    }
+    if (at < first_seen_) {
+      const std::size_t last_unseen = --first_seen_;
+      swap(at, last_unseen);
+      at = last_unseen;
+    }
+    swap(at, items_.size() - 1);
+    items_.pop_back();
+    st.reached_at_ = nowhere;
+  }
+  // After a flush: nothing is seen since.
+  void forget_seen() noexcept { first_seen_ = items_.size(); }
+  void clear() noexcept {
+    for (auto* st : items_) st->reached_at_ = nowhere;
+    items_.clear();
+    first_seen_ = 0;
+  }
+  const std::vector<InstanceState*>& items() const noexcept { return items_; }
+  std::span<InstanceState* const> seen_items() const noexcept {
+    return std::span<InstanceState* const>(items_).subspan(first_seen_);
+  }
+
+ private:
+  bool push(InstanceState& st) noexcept {
     try {
       items_.push_back(&st);
     } catch (...) {
       return false;
     }
-    st.*Place = static_cast<std::uint32_t>(items_.size() - 1);
+    st.reached_at_ = static_cast<std::uint32_t>(items_.size() - 1);
     return true;
   }
-  // The last object takes the place of the one leaving.
-  void remove(InstanceState& st) noexcept {
-    if (!contains(st)) return;
-    const std::uint32_t at = st.*Place;
-    st.*Place = nowhere;
-    if (at >= items_.size() || items_[at] != &st) return;
-    items_[at] = items_.back();
-    items_.pop_back();
-    if (at < items_.size()) items_[at]->*Place = at;
+  void swap(std::size_t a, std::size_t b) noexcept {
+    std::swap(items_[a], items_[b]);
+    items_[a]->reached_at_ = static_cast<std::uint32_t>(a);
+    items_[b]->reached_at_ = static_cast<std::uint32_t>(b);
   }
-  void clear() noexcept {
-    for (auto* st : items_) st->*Place = nowhere;
-    items_.clear();
-  }
-  const std::vector<InstanceState*>& items() const noexcept { return items_; }
-
- private:
   std::vector<InstanceState*> items_;
+  std::size_t first_seen_ = 0;  // items_[first_seen_...] are the seen ones
 };
 
 // The pending objects by add order (their INSERTs go in that order): a vector
@@ -493,18 +531,18 @@ class SessionImpl {
 
   void hold(InstanceState& st);
   void unhold(InstanceState& st);
-  // seen_ bookkeeping: an object leaving the Session leaves the list; after a
+  // seen bookkeeping: an object leaving the Session leaves the list; after a
   // flush every object on it is unseen again.
   void forget_seen(InstanceState& st) noexcept;
   void reset_seen() noexcept;
   // After a flush or the end of a transaction: the notes of what changed since
   // the previous one (reached objects, changed owners, children that left).
   void forget_change_notes() noexcept;
-  // touched_ bookkeeping: every persistent object that may differ from its
-  // snapshot is on touched_, so that a flush compares those and no others.
+  // touched bookkeeping: every persistent object that may differ from its
+  // snapshot is on reached_, so that a flush compares those and no others.
   void mark_touched(InstanceState& st) noexcept;
   void forget_touched(InstanceState& st) noexcept;
-  // The objects a flush compares (all of touched_, or the whole identity map if
+  // The objects a flush compares (all of reached_, or the whole identity map if
   // a note could not be recorded).
   std::vector<InstanceState*> touched_objects() const;
   // Whether an autoflush has anything to write: pending, deleted or changed
@@ -558,12 +596,13 @@ class SessionImpl {
   std::vector<std::pair<Object, std::uint64_t>>* expunged_by_flush_ = nullptr;
   // Objects whose primary key a flush changed in this transaction, with the old key.
   std::vector<std::pair<InstanceState*, std::vector<Value>>> rekeyed_;
-  // Persistent objects reached through a handle since the last flush, and
-  // whether a note could not be recorded (the next autoflush then runs in full).
-  PlacedStates<&InstanceState::seen_at_> seen_;
+  // Persistent objects reached through a handle since their row was read
+  // (touched) and since the last flush (seen), and whether a note could not be
+  // recorded (the next flush compares every object, the next autoflush runs in
+  // full).
+  ReachedStates reached_;
   bool seen_overflow_ = false;
   std::uint64_t changes_ = 0;  // note_change() calls since the last flush
-  PlacedStates<&InstanceState::touched_at_> touched_;
   bool touched_overflow_ = false;
   // Owners whose relationships changed, and children that left a parent, since
   // the last flush (what the flush would otherwise find by a pass over the

@@ -23,8 +23,7 @@ class Relationship;
 class SessionImpl;
 class UnitOfWork;
 class InstanceState;
-template <std::uint32_t InstanceState::*Place>
-class PlacedStates;
+class ReachedStates;
 
 namespace detail {
 class ObjectBlock;
@@ -240,8 +239,7 @@ class InstanceState {
   friend class Mapper;
   friend class detail::ObjectBlock;
   friend struct StateAccess;
-  template <std::uint32_t InstanceState::*Place>
-  friend class PlacedStates;
+  friend class ReachedStates;
 
   // What a handle access and an identity-map hit read comes first, so that
   // with the block's reference count it shares one cache line (ObjectBlock).
@@ -252,7 +250,7 @@ class InstanceState {
   std::uint32_t expired_count_ = 0;
   // Persistent in a Session and not reached since the last flush: the next
   // handle access records it on the Session's list of objects an autoflush
-  // compares (SessionImpl::seen_), at the place seen_at_.
+  // compares (the seen part of SessionImpl::reached_).
   bool unseen_ = false;
   // Marked through a delete cascade, not remove() (a whole byte: a flush
   // takes it by reference to put it back if it fails).
@@ -275,11 +273,10 @@ class InstanceState {
   // cannot differ from its snapshot, so the flush skips comparing it. New
   // objects start as reached (their creator holds them).
   bool touched_ : 1 = true;
-  static constexpr std::uint32_t not_seen = 0xffffffffu;
-  std::uint32_t seen_at_ = not_seen;
+  static constexpr std::uint32_t not_reached = 0xffffffffu;
   // Place on the Session's list of persistent objects with touched_ set
-  // (SessionImpl::touched_), which the flush compares.
-  std::uint32_t touched_at_ = not_seen;
+  // (SessionImpl::reached_), which the flush compares.
+  std::uint32_t reached_at_ = not_reached;
   // Column values as the database last had them (index = mapper column index);
   // comparing against them is how changes to plain struct members are found.
   detail::CommittedValues committed_;
