@@ -40,19 +40,20 @@ std::vector<Value> owner_key(const Relationship& r, ObjectBlock* owner) {
 
 void QueryCollection::drop_references() noexcept {
   items_.clear();
-  added_.clear();
-  removed_.clear();
-  pending_added_.clear();
-  pending_removed_.clear();
+  drop_history();
 }
 
 void QueryCollection::settle() {
   if (owner_ == nullptr || !owner_->state().has_identity()) return;
   // What was appended before the last flush is in the database now; changes
   // echoed from the reverse side are written by that side.
-  std::erase_if(items_, [this](const Object& o) { return !holds_block(added_, o.block()); });
-  pending_added_.clear();
-  pending_removed_.clear();
+  std::erase_if(items_,
+                [this](const Object& o) { return !holds_block(history().added, o.block()); });
+  if (history_) {
+    history_->pending_added.clear();
+    history_->pending_removed.clear();
+    trim_history();
+  }
   // "Loaded" here means "the in-memory list is this member's history", so that
   // the reverse side records its changes in it.
   loaded_ = true;
@@ -151,8 +152,8 @@ bool QueryCollection::reads_database() const {
 std::vector<Object> QueryCollection::memory_items() const {
   std::vector<Object> out;
   for (const auto& o : items_)
-    if (!holds_block(pending_removed_, o.block())) out.push_back(o);
-  for (const auto& o : pending_added_)
+    if (!holds_block(history().pending_removed, o.block())) out.push_back(o);
+  for (const auto& o : history().pending_added)
     if (!holds_block(out, o.block())) out.push_back(o);
   return out;
 }
@@ -265,7 +266,8 @@ void load_query_collection(SessionImpl& session, RelationshipHandle& handle) {
   // During a flush, rows this flush inserted belong to objects that get their
   // identity only when it ends; they must be found here, not loaded again.
   std::vector<Object> unkeyed;
-  for (const auto* list : {&c.items_, &c.pending_added_})
+  const std::vector<Object>& items = c.items_;
+  for (const auto* list : {&items, &c.history().pending_added})
     for (const auto& o : *list)
       if (!o.block()->state().has_identity()) unkeyed.push_back(o);
   std::vector<Object> rows;
@@ -286,10 +288,10 @@ void load_query_collection(SessionImpl& session, RelationshipHandle& handle) {
   // The rows, with this member's unflushed history on top.
   std::vector<Object> merged;
   for (const auto& o : rows)
-    if (!holds_block(c.removed_, o.block()) && !holds_block(c.pending_removed_, o.block()) &&
-        !holds_block(merged, o.block()))
+    if (!holds_block(c.history().removed, o.block()) &&
+        !holds_block(c.history().pending_removed, o.block()) && !holds_block(merged, o.block()))
       merged.push_back(o);
-  for (const auto* list : {&c.added_, &c.pending_added_})
+  for (const auto* list : {&c.history().added, &c.history().pending_added})
     for (const auto& o : *list)
       if (!holds_block(merged, o.block())) merged.push_back(o);
   c.items_ = std::move(merged);

@@ -567,15 +567,19 @@ void populate(SessionImpl& s, RelationshipHandle& h, std::span<const Object> ite
   for (const auto& o : pending_removed)
     if (std::any_of(items.begin(), items.end(),
                     [&](const Object& i) { return i.block() == o.block(); }))
-      HandleAccess::removed(c).push_back(o);
+      HandleAccess::changes(c).removed.push_back(o);
   for (const auto& o : pending_added)
     if (c.find(o.block()) < 0) {
       insert(o.block(), back_ref ? &back_ref->handle(o.block()) : nullptr);
-      HandleAccess::added(c).push_back(o);
+      HandleAccess::changes(c).added.push_back(o);
     }
   const bool had_pending = !pending_added.empty() || !pending_removed.empty();
-  pending_added.clear();
-  pending_removed.clear();
+  if (had_pending) {  // both lists are the history's (an empty history has none)
+    auto& history = HandleAccess::changes(c);
+    history.pending_added.clear();
+    history.pending_removed.clear();
+    HandleAccess::trim_history(c);
+  }
   HandleAccess::set_loaded(h, true);
   if (had_pending) s.relationship_changed(owner->state());
 }

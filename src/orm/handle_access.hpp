@@ -19,10 +19,19 @@ struct HandleAccess {
   }
   static void set_loaded(RelationshipHandle& h, bool yes) { h.loaded_ = yes; }
   static std::uint8_t& strategy(RelationshipHandle& h) { return h.strategy_; }
-  static std::vector<Object>& added(CollectionBase& c) { return c.added_; }
-  static std::vector<Object>& removed(CollectionBase& c) { return c.removed_; }
-  static std::vector<Object>& pending_added(CollectionBase& c) { return c.pending_added_; }
-  static std::vector<Object>& pending_removed(CollectionBase& c) { return c.pending_removed_; }
+  // A collection's history, to read (empty lists while nothing changed)...
+  static const std::vector<Object>& added(const CollectionBase& c) { return c.history().added; }
+  static const std::vector<Object>& removed(const CollectionBase& c) { return c.history().removed; }
+  static const std::vector<Object>& pending_added(const CollectionBase& c) {
+    return c.history().pending_added;
+  }
+  static const std::vector<Object>& pending_removed(const CollectionBase& c) {
+    return c.history().pending_removed;
+  }
+  static bool has_history(const CollectionBase& c) { return c.history_ != nullptr; }
+  // ... and to change (allocated on the first change; let go once empty).
+  static CollectionBase::History& changes(CollectionBase& c) { return c.changes(); }
+  static void trim_history(CollectionBase& c) noexcept { c.trim_history(); }
   static Object& committed(ScalarBase& s) { return s.committed_; }
   static bool& changed(ScalarBase& s) { return s.changed_; }
 };

@@ -531,27 +531,27 @@ void erase_one(std::vector<Object>& v, ObjectBlock* b) {
 }
 
 void record_added(CollectionBase& c, ObjectBlock* b) {
-  auto& removed = HandleAccess::removed(c);
-  if (contains(removed, b))
-    erase_one(removed, b);
+  auto& history = HandleAccess::changes(c);
+  if (contains(history.removed, b))
+    erase_one(history.removed, b);
   else
-    HandleAccess::added(c).emplace_back(b);
+    history.added.emplace_back(b);
 }
 void record_removed(CollectionBase& c, ObjectBlock* b) {
-  auto& added = HandleAccess::added(c);
-  if (contains(added, b))
-    erase_one(added, b);
+  auto& history = HandleAccess::changes(c);
+  if (contains(history.added, b))
+    erase_one(history.added, b);
   else
-    HandleAccess::removed(c).emplace_back(b);
+    history.removed.emplace_back(b);
 }
 
 // Adds without echoing back (the reverse side of a change made elsewhere).
 void quiet_add(CollectionBase& c, ObjectBlock* b) {
   b->state().set_parent(c.relationship(), c.owner(), true);
   if (!c.is_loaded()) {
-    erase_one(HandleAccess::pending_removed(c), b);
-    if (!contains(HandleAccess::pending_added(c), b))
-      HandleAccess::pending_added(c).emplace_back(b);
+    auto& history = HandleAccess::changes(c);
+    erase_one(history.pending_removed, b);
+    if (!contains(history.pending_added, b)) history.pending_added.emplace_back(b);
     note_waiting(c);
     // A child outside the owner's Session is reported by the flush (DESIGN 4.7).
     if (c.owner()->state().session() != nullptr &&
@@ -568,9 +568,9 @@ void quiet_add(CollectionBase& c, ObjectBlock* b) {
 void quiet_remove(CollectionBase& c, ObjectBlock* b) {
   leave_parent(b, c.relationship(), c.owner());
   if (!c.is_loaded()) {
-    erase_one(HandleAccess::pending_added(c), b);
-    if (!contains(HandleAccess::pending_removed(c), b))
-      HandleAccess::pending_removed(c).emplace_back(b);
+    auto& history = HandleAccess::changes(c);
+    erase_one(history.pending_added, b);
+    if (!contains(history.pending_removed, b)) history.pending_removed.emplace_back(b);
     note_waiting(c);
     return;
   }
@@ -639,6 +639,21 @@ void echo_unlink(const Relationship& r, ObjectBlock* owner, ObjectBlock* target)
 CollectionBase::CollectionBase() noexcept = default;
 CollectionBase::CollectionBase(const CollectionBase& o) : RelationshipHandle(o) {}
 CollectionBase::~CollectionBase() = default;
+
+CollectionBase::History& CollectionBase::changes() {
+  if (!history_) history_ = std::make_unique<History>();
+  return *history_;
+}
+void CollectionBase::drop_history() noexcept { history_.reset(); }
+void CollectionBase::trim_history() noexcept {
+  if (history_ && history_->added.empty() && history_->removed.empty() &&
+      history_->pending_added.empty() && history_->pending_removed.empty())
+    history_.reset();
+}
+const CollectionBase::History& CollectionBase::no_history() noexcept {
+  static const History none;
+  return none;
+}
 
 ScalarBase::ScalarBase() noexcept = default;
 ScalarBase::ScalarBase(const ScalarBase& o) noexcept : RelationshipHandle(o) {}

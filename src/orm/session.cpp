@@ -79,17 +79,17 @@ bool has_integer_key(const InstanceState& st, const Mapper* mapper, std::int64_t
 template <class Matches>
 std::size_t IdentityMap::probe(std::size_t hash, Matches matches, bool& found) const noexcept {
   found = false;
-  hash = slot_hash(hash);
+  const std::uintptr_t want = tag(hash);
   std::size_t free = capacity_;
   for (ProbeSequence p(hash, capacity_);; p.next()) {
     const std::size_t i = p.slot();
     const Slot& s = slots_[i];
-    if (s.second == nullptr) return free != capacity_ ? free : i;  // empty: not there
+    if (s.empty()) return free != capacity_ ? free : i;  // not there
     if (s.erased()) {
       if (free == capacity_) free = i;
       continue;
     }
-    if (s.first.hash == hash && matches(*s.second)) {
+    if ((s.bits_ & tag_bits) == want && matches(*s.object())) {
       found = true;
       return i;
     }
@@ -126,12 +126,14 @@ IdentityMap::iterator IdentityMap::find(const Mapper* mapper, std::span<const Va
 InstanceState* IdentityMap::find_integer(const Mapper* mapper, std::int64_t key,
                                          std::size_t hash) const noexcept {
   if (size_ == 0) return nullptr;
-  hash = slot_hash(hash);
+  // A live slot with the key's hash bits; an erased one never matches.
+  const std::uintptr_t want = tag(hash);
   for (ProbeSequence p(hash, capacity_);; p.next()) {
     const Slot& s = slots_[p.slot()];
-    if (s.second == nullptr) return nullptr;
-    if (s.first.hash != hash) continue;  // an erased slot's hash never matches
-    if (has_integer_key(*s.second, mapper, key)) return s.second;
+    if (s.empty()) return nullptr;
+    if ((s.bits_ & low_bits) != want) continue;
+    InstanceState* st = s.object();
+    if (has_integer_key(*st, mapper, key)) return st;
   }
 }
 
@@ -144,7 +146,7 @@ IdentityMap::const_iterator IdentityMap::find(const Mapper* mapper,
 }
 
 void IdentityMap::erase(iterator it) noexcept {
-  it->first.hash |= erased_bit;  // not empty: probing goes on past this slot
+  it->bits_ |= erased_bit;  // not empty: probing goes on past this slot
   --size_;
   ++erased_;
 }
@@ -157,7 +159,8 @@ std::size_t IdentityMap::erase(const IdentityKey& k) {
 }
 
 void IdentityMap::grow() {
-  // At most 3/8 full afterwards; erased markers are dropped on the way.
+  // At most 3/8 full afterwards; erased markers are dropped on the way. The
+  // slots keep no hash: each live entry's is worked out again from its key.
   std::size_t capacity = 16;
   while (3 * capacity < 8 * (size_ + 1)) capacity *= 2;
   auto old = std::move(slots_);
@@ -167,8 +170,9 @@ void IdentityMap::grow() {
   erased_ = 0;
   for (std::size_t i = 0; i < old_capacity; ++i) {
     if (!old[i].live()) continue;
-    ProbeSequence p(old[i].first.hash, capacity_);
-    while (slots_[p.slot()].second != nullptr) p.next();
+    const InstanceState& st = *old[i].object();
+    ProbeSequence p(hash_key(st.mapper(), st.identity()), capacity_);
+    while (!slots_[p.slot()].empty()) p.next();
     slots_[p.slot()] = old[i];
   }
 }
@@ -188,8 +192,8 @@ std::pair<IdentityMap::iterator, bool> IdentityMap::insert(InstanceState& st, st
 
 void IdentityMap::place(std::size_t i, InstanceState& st, std::size_t hash) noexcept {
   Slot& s = slots_[i];
-  if (s.second != nullptr) --erased_;  // reusing an erased slot
-  s = Slot{Key{slot_hash(hash)}, &st};
+  if (!s.empty()) --erased_;  // reusing an erased slot
+  s.bits_ = reinterpret_cast<std::uintptr_t>(&st) | tag(hash);
   ++size_;
 }
 
@@ -232,7 +236,7 @@ void IdentityMap::remove(InstanceState& st) {
   if (size_ == 0) return;
   bool found = false;
   const std::size_t i = probe(st, hash_key(st.mapper(), st.identity()), found);
-  if (found && slots_[i].second == &st) erase(at(i));
+  if (found && slots_[i].object() == &st) erase(at(i));
 }
 
 void PendingObjects::emplace(std::uint64_t order, InstanceState* st) {
@@ -302,14 +306,13 @@ void SessionImpl::note_seen(InstanceState& st) noexcept {
   mark_touched(st);
   if (!st.unseen_) return;
   st.unseen_ = false;
-  if (st.session_ == this && !seen_.add(st))
+  // Only persistent objects are on the list (mark_touched() has just entered
+  // this one, unless memory ran out).
+  if (st.session_ == this && st.has_identity_ && !reached_.add_seen(st))
     seen_overflow_ = true;  // the next autoflush compares everything instead
 }
 
-void SessionImpl::forget_seen(InstanceState& st) noexcept {
-  st.unseen_ = false;
-  seen_.remove(st);
-}
+void SessionImpl::forget_seen(InstanceState& st) noexcept { st.unseen_ = false; }
 
 void SessionImpl::note_left_parent(InstanceState& st) noexcept {
   ++changes_;
@@ -323,13 +326,21 @@ void SessionImpl::note_left_parent(InstanceState& st) noexcept {
 
 void SessionImpl::mark_touched(InstanceState& st) noexcept {
   st.touched_ = true;
-  if (st.session_ == this && st.has_identity_ && !touched_.add(st)) touched_overflow_ = true;
+  if (st.session_ == this && st.has_identity_ && !reached_.add_touched(st))
+    touched_overflow_ = seen_overflow_ = true;
 }
 
-void SessionImpl::forget_touched(InstanceState& st) noexcept { touched_.remove(st); }
+void SessionImpl::forget_touched(InstanceState& st) noexcept {
+  // A seen object that leaves the list (its columns expired) counts as not
+  // seen since the last flush: the next handle access records it again, as
+  // after a flush. (An object that is not touched has nothing an autoflush
+  // would compare.)
+  if (reached_.seen(st) && st.session_ == this && st.has_identity_) st.unseen_ = true;
+  reached_.remove(st);
+}
 
 std::vector<InstanceState*> SessionImpl::touched_objects() const {
-  if (!touched_overflow_) return touched_.items();
+  if (!touched_overflow_) return reached_.items();
   std::vector<InstanceState*> out;
   for (const auto& [k, st] : identity_map_)
     if (st->touched_) out.push_back(st);
@@ -344,8 +355,8 @@ void SessionImpl::forget_change_notes() noexcept {
 }
 
 void SessionImpl::reset_seen() noexcept {
-  for (auto* st : seen_.items()) st->unseen_ = st->session_ == this && st->has_identity_;
-  seen_.clear();
+  for (auto* st : reached_.seen_items()) st->unseen_ = st->session_ == this && st->has_identity_;
+  reached_.forget_seen();
   seen_overflow_ = false;
 }
 
@@ -353,7 +364,7 @@ bool SessionImpl::autoflush_has_work() const {
   if (!pending_.empty() || !marked_deleted_.empty() || changes_ != 0 || seen_overflow_ ||
       waiting_changes_)
     return true;
-  for (auto* st : seen_.items())
+  for (auto* st : reached_.seen_items())
     if (st->session_ == this && st->has_identity_ && !st->deleted_ && !changed_columns(*st).empty())
       return true;
   return false;
@@ -384,8 +395,8 @@ bool SessionImpl::keep_alive(InstanceState& st) noexcept {
   if (st.has_identity_) identity_map_.remove(st);
   if (st.insert_order_ != 0) pending_.erase(st.insert_order_);
   st.inserted_in_transaction_ = false;
-  forget_seen(st);
   forget_touched(st);
+  forget_seen(st);
   st.session_ = nullptr;
   return false;
 }
@@ -433,7 +444,7 @@ void SessionImpl::install_identity(InstanceState& st, std::span<const Value> key
 void SessionImpl::entered_identity_map(InstanceState& st) noexcept {
   // Persistent now: the next handle access records it, and a change made
   // before (a new or detached object) is compared by the next flush.
-  if (st.seen_at_ == InstanceState::not_seen) st.unseen_ = true;
+  if (!reached_.seen(st)) st.unseen_ = true;
   if (st.touched_) mark_touched(st);
 }
 
@@ -480,8 +491,11 @@ void SessionImpl::reset_relationship_history(InstanceState& st) {
     detail::RelationshipHandle& h = r->handle(st.block_->object());
     if (r->is_collection()) {
       auto& c = HandleAccess::collection(h);
-      HandleAccess::added(c).clear();
-      HandleAccess::removed(c).clear();
+      if (!HandleAccess::has_history(c)) continue;
+      auto& history = HandleAccess::changes(c);
+      history.added.clear();
+      history.removed.clear();
+      HandleAccess::trim_history(c);
     } else {
       auto& sc = HandleAccess::scalar(h);
       HandleAccess::committed(sc) = Object(sc.raw_get());
@@ -516,13 +530,15 @@ void SessionImpl::forget_written_waiting_changes() {
       detail::RelationshipHandle& h = r->handle(st->block_->object());
       if (h.is_loaded()) continue;
       auto& c = HandleAccess::collection(h);
+      if (!HandleAccess::has_history(c)) continue;
       // What the other side changed is in the database now, unless that
       // object is not in this Session (the next flush then says so).
       auto written = [&](const Object& o) { return o.block()->state().session() == this; };
-      std::erase_if(HandleAccess::pending_added(c), written);
-      std::erase_if(HandleAccess::pending_removed(c), written);
-      left = left || !HandleAccess::pending_added(c).empty() ||
-             !HandleAccess::pending_removed(c).empty();
+      auto& history = HandleAccess::changes(c);
+      std::erase_if(history.pending_added, written);
+      std::erase_if(history.pending_removed, written);
+      left = left || !history.pending_added.empty() || !history.pending_removed.empty();
+      HandleAccess::trim_history(c);
     }
   }
   waiting_changes_ = left;
@@ -761,11 +777,12 @@ void SessionImpl::detach(InstanceState& st, bool forget_identity) {
   }
   marked_deleted_.erase(&st);
   deleted_.erase(&st);
-  forget_seen(st);
   forget_touched(st);
+  forget_seen(st);
   st.touched_ = true;  // handle access is not recorded outside a Session
-  if (std::exchange(st.inserted_in_transaction_, false) && !forget_identity)
-    expunged_inserted_.emplace_back(st.block_);
+  const bool inserted = st.inserted_in_transaction_;  // a bit: no std::exchange
+  st.inserted_in_transaction_ = false;
+  if (inserted && !forget_identity) expunged_inserted_.emplace_back(st.block_);
   st.marked_for_delete_ = false;
   st.session_ = nullptr;
   if (forget_identity) {
@@ -868,7 +885,7 @@ void SessionImpl::refresh(InstanceState& st) {
 InstanceState* SessionImpl::find_identity(const Mapper& mapper,
                                           const std::vector<Value>& key) const {
   auto it = identity_map_.find(&mapper, key);
-  return it == identity_map_.end() ? nullptr : it->second;
+  return it == identity_map_.end() ? nullptr : it->object();
 }
 
 std::vector<InstanceState*> SessionImpl::states_of(const Mapper& mapper) const {

@@ -8,8 +8,10 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "orm/pointer_index.hpp"
@@ -59,32 +61,56 @@ struct IdentityKeyHash {
 };
 
 // The identity map (spec 6.2): every persistent object of a Session by mapper
-// and primary key. An open-addressing table of (hash, object) slots: the key
-// itself is the object's own mapper and identity_, so it is stored once, a
-// lookup copies nothing, and there is no node to allocate per object (a
-// node-based map spent much of a large load re-hashing scattered nodes). An
+// and primary key. An open-addressing table of 8-byte slots, each a pointer to
+// an object's state: the key itself is the object's own mapper and identity_,
+// so it is stored once, a lookup copies nothing, and there is no node to
+// allocate per object (a node-based map spent much of a large load re-hashing
+// scattered nodes). A slot keeps no hash (a table of 100,000 objects has
+// 262,144 slots: 2 MB saved against a stored hash); growing re-hashes each key
+// from its state instead, and two spare bits of hash below the pointer let a
+// probe pass most entries of other keys without reading their state. An
 // object's identity_ must therefore not change while it is in the map: take it
 // out first.
 //
-// Iteration yields the entries with `second` (the object), like a
-// std::unordered_map. Erasing marks the slot, keeping the object pointer, so
-// iterators stay valid across erasure of any entry, the current one included;
-// inserting may re-hash and invalidates them, as in std::unordered_map.
+// Iteration yields the entries as [identity, object], like a
+// std::unordered_map's pairs. Erasing marks the slot, keeping the object
+// pointer, so iterators stay valid across erasure of any entry, the current
+// one included; inserting may re-hash and invalidates them, as in
+// std::unordered_map.
 class IdentityMap {
  public:
-  struct Key {
-    std::size_t hash = 0;  // the top bit marks an erased slot
+  // Empty: all bits zero. Otherwise the state's address, whose three low bits
+  // are free (static_assert below): the erased mark and two bits of the hash.
+  class Slot {
+   public:
+    InstanceState* object() const noexcept {
+      return reinterpret_cast<InstanceState*>(bits_ & ~low_bits);
+    }
+    bool empty() const noexcept { return bits_ == 0; }
+    bool live() const noexcept { return bits_ != 0 && (bits_ & erased_bit) == 0; }
+    bool erased() const noexcept { return (bits_ & erased_bit) != 0; }
+    // Structured bindings: auto& [identity, object] = slot.
+    template <std::size_t I>
+    decltype(auto) get() const noexcept {
+      if constexpr (I == 0)
+        return static_cast<const detail::Identity&>(object()->identity());
+      else
+        return object();
+    }
+
+   private:
+    friend class IdentityMap;
+    std::uintptr_t bits_ = 0;
   };
-  // Empty: no object.
-  struct Slot {
-    Key first;
-    InstanceState* second = nullptr;
-    bool live() const noexcept { return second != nullptr && (first.hash & erased_bit) == 0; }
-    bool erased() const noexcept { return second != nullptr && (first.hash & erased_bit) != 0; }
-  };
-  static constexpr std::size_t erased_bit = ~(~std::size_t{0} >> 1);
-  // Hashes as slots keep them: the top bit is the erased mark.
-  static std::size_t slot_hash(std::size_t hash) noexcept { return hash & ~erased_bit; }
+  static constexpr std::uintptr_t erased_bit = 1;
+  static constexpr std::uintptr_t tag_bits = 6;
+  static constexpr std::uintptr_t low_bits = erased_bit | tag_bits;
+  static_assert(alignof(InstanceState) > low_bits);
+  // The two bits of a hash a slot keeps: the top of a multiplicative mix, so
+  // that they depend on every bit (the slot's place already tells the low ones).
+  static std::uintptr_t tag(std::size_t hash) noexcept {
+    return static_cast<std::uintptr_t>((std::uint64_t{hash} * 0x9e3779b97f4a7c15u) >> 62) << 1;
+  }
 
   template <class S>
   class Iterator {
@@ -154,7 +180,7 @@ class IdentityMap {
   };
   Place locate(const Mapper* mapper, std::span<const Value> key, std::size_t hash) const;
   Place locate_integer(const Mapper* mapper, std::int64_t key, std::size_t hash) const;
-  InstanceState* object_at(Place p) const noexcept { return slots_[p.slot].second; }
+  InstanceState* object_at(Place p) const noexcept { return slots_[p.slot].object(); }
   // Enters `st` (whose identity_ and hash are the ones located) at `p`.
   void insert_at(Place p, InstanceState& st, std::size_t hash);
   // Enters `st` under its identity_, in place of any object there.
@@ -184,44 +210,96 @@ class IdentityMap {
   std::size_t erased_ = 0;  // slots with the erased marker
 };
 
-// A list of objects in which each object keeps its own place (the InstanceState
-// member `Place`), so that entering, leaving and "is it there" take constant
-// time whatever the list's length: the Session's lists of objects reached since
-// the last flush and of objects a flush compares.
-template <std::uint32_t InstanceState::*Place>
-class PlacedStates {
+}  // namespace relate
+
+template <>
+struct std::tuple_size<relate::IdentityMap::Slot> : std::integral_constant<std::size_t, 2> {};
+template <>
+struct std::tuple_element<0, relate::IdentityMap::Slot> {
+  using type = const relate::detail::Identity&;
+};
+template <>
+struct std::tuple_element<1, relate::IdentityMap::Slot> {
+  using type = relate::InstanceState*;
+};
+
+namespace relate {
+
+// The Session's persistent objects reached through a handle since their row
+// was read (touched: what a flush compares), with those reached since the last
+// flush (seen: what an autoflush compares) kept at the end. Each object keeps
+// its own place (InstanceState::reached_at_), so that entering, moving to the
+// seen end, leaving and "is it there" take constant time whatever the list's
+// length. Every seen object is touched (a handle access marks both), so one
+// list with one place per object does what two lists with two places did.
+class ReachedStates {
  public:
-  static constexpr std::uint32_t nowhere = InstanceState::not_seen;
-  static bool contains(const InstanceState& st) noexcept { return st.*Place != nowhere; }
-  // Enters `st` unless it is there; false (nothing entered) if memory ran out.
-  bool add(InstanceState& st) noexcept {
+  static constexpr std::uint32_t nowhere = InstanceState::not_reached;
+  static bool contains(const InstanceState& st) noexcept { return st.reached_at_ != nowhere; }
+  bool seen(const InstanceState& st) const noexcept {
+    return contains(st) && st.reached_at_ >= first_seen_;
+  }
+  // Enters `st` among the touched objects not seen since the last flush,
+  // unless it is on the list; false (nothing entered) if memory ran out.
+  bool add_touched(InstanceState& st) noexcept {
     if (contains(st)) return true;
+    if (!push(st)) return false;
+    swap(items_.size() - 1, first_seen_++);
+    return true;
+  }
+  // Enters `st`, or moves it, among the seen objects.
+  bool add_seen(InstanceState& st) noexcept {
+    if (!contains(st)) return push(st);
+    if (st.reached_at_ < first_seen_) swap(st.reached_at_, --first_seen_);
+    return true;
+  }
+  // The last object of the leaving one's part takes its place (and the last
+  // object of all the place that frees, when an unseen one leaves).
+  void remove(InstanceState& st) noexcept {
+    if (!contains(st)) return;
+    std::size_t at = st.reached_at_;
+    if (at >= items_.size() || items_[at] != &st) {
+      st.reached_at_ = nowhere;
+      return;
+    }
+    if (at < first_seen_) {
+      const std::size_t last_unseen = --first_seen_;
+      swap(at, last_unseen);
+      at = last_unseen;
+    }
+    swap(at, items_.size() - 1);
+    items_.pop_back();
+    st.reached_at_ = nowhere;
+  }
+  // After a flush: nothing is seen since.
+  void forget_seen() noexcept { first_seen_ = items_.size(); }
+  void clear() noexcept {
+    for (auto* st : items_) st->reached_at_ = nowhere;
+    items_.clear();
+    first_seen_ = 0;
+  }
+  const std::vector<InstanceState*>& items() const noexcept { return items_; }
+  std::span<InstanceState* const> seen_items() const noexcept {
+    return std::span<InstanceState* const>(items_).subspan(first_seen_);
+  }
+
+ private:
+  bool push(InstanceState& st) noexcept {
     try {
       items_.push_back(&st);
     } catch (...) {
       return false;
     }
-    st.*Place = static_cast<std::uint32_t>(items_.size() - 1);
+    st.reached_at_ = static_cast<std::uint32_t>(items_.size() - 1);
     return true;
   }
-  // The last object takes the place of the one leaving.
-  void remove(InstanceState& st) noexcept {
-    if (!contains(st)) return;
-    const std::uint32_t at = st.*Place;
-    st.*Place = nowhere;
-    if (at >= items_.size() || items_[at] != &st) return;
-    items_[at] = items_.back();
-    items_.pop_back();
-    if (at < items_.size()) items_[at]->*Place = at;
+  void swap(std::size_t a, std::size_t b) noexcept {
+    std::swap(items_[a], items_[b]);
+    items_[a]->reached_at_ = static_cast<std::uint32_t>(a);
+    items_[b]->reached_at_ = static_cast<std::uint32_t>(b);
   }
-  void clear() noexcept {
-    for (auto* st : items_) st->*Place = nowhere;
-    items_.clear();
-  }
-  const std::vector<InstanceState*>& items() const noexcept { return items_; }
-
- private:
   std::vector<InstanceState*> items_;
+  std::size_t first_seen_ = 0;  // items_[first_seen_...] are the seen ones
 };
 
 // The pending objects by add order (their INSERTs go in that order): a vector
@@ -453,18 +531,18 @@ class SessionImpl {
 
   void hold(InstanceState& st);
   void unhold(InstanceState& st);
-  // seen_ bookkeeping: an object leaving the Session leaves the list; after a
+  // seen bookkeeping: an object leaving the Session leaves the list; after a
   // flush every object on it is unseen again.
   void forget_seen(InstanceState& st) noexcept;
   void reset_seen() noexcept;
   // After a flush or the end of a transaction: the notes of what changed since
   // the previous one (reached objects, changed owners, children that left).
   void forget_change_notes() noexcept;
-  // touched_ bookkeeping: every persistent object that may differ from its
-  // snapshot is on touched_, so that a flush compares those and no others.
+  // touched bookkeeping: every persistent object that may differ from its
+  // snapshot is on reached_, so that a flush compares those and no others.
   void mark_touched(InstanceState& st) noexcept;
   void forget_touched(InstanceState& st) noexcept;
-  // The objects a flush compares (all of touched_, or the whole identity map if
+  // The objects a flush compares (all of reached_, or the whole identity map if
   // a note could not be recorded).
   std::vector<InstanceState*> touched_objects() const;
   // Whether an autoflush has anything to write: pending, deleted or changed
@@ -519,12 +597,13 @@ class SessionImpl {
   std::vector<std::pair<Object, std::uint64_t>>* expunged_by_flush_ = nullptr;
   // Objects whose primary key a flush changed in this transaction, with the old key.
   std::vector<std::pair<InstanceState*, std::vector<Value>>> rekeyed_;
-  // Persistent objects reached through a handle since the last flush, and
-  // whether a note could not be recorded (the next autoflush then runs in full).
-  PlacedStates<&InstanceState::seen_at_> seen_;
+  // Persistent objects reached through a handle since their row was read
+  // (touched) and since the last flush (seen), and whether a note could not be
+  // recorded (the next flush compares every object, the next autoflush runs in
+  // full).
+  ReachedStates reached_;
   bool seen_overflow_ = false;
   std::uint64_t changes_ = 0;  // note_change() calls since the last flush
-  PlacedStates<&InstanceState::touched_at_> touched_;
   bool touched_overflow_ = false;
   // Owners whose relationships changed, and children that left a parent, since
   // the last flush (what the flush would otherwise find by a pass over the

@@ -186,6 +186,60 @@ TEST_P(ChangeTrackingTest, DirtyObjectsListsOnlyChangedOnes) {
   EXPECT_EQ(s.dirty_objects().front(), Object(all[2]));
 }
 
+// The Session keeps one list of reached objects, with those reached since the
+// last flush at its end. Objects reached before a flush and again after it, in
+// another order, and objects expired or expunged from either part in between,
+// are each compared by the flush that should compare them: an autoflush with
+// nothing else to write compares the objects reached since the last flush, any
+// other flush every object reached since it was loaded.
+TEST_P(ChangeTrackingTest, ObjectsReachedBeforeAndAfterAFlushInAnyOrder) {
+  auto s = session();
+  auto pets = s.query<Pet>().order_by(col(&Pet::id)).all();
+  ASSERT_EQ(pets.size(), 6u);
+  std::vector<Pet*> raw;
+  std::vector<std::string> original;
+  for (auto& p : pets) {
+    raw.push_back(p.get());  // all reached
+    original.push_back(raw.back()->name);
+  }
+  s.flush();  // none reached since
+  auto named = [&](const std::string& name) {
+    return s.query<Pet>().filter(col(&Pet::name) == name).all().size();
+  };
+  s.expunge(pets[2]);  // leaves while not reached since the flush
+  s.expire(pets[0]);
+  raw[3]->name = "three";  // no handle access since the flush
+  EXPECT_EQ(named("three"), 0u) << "an autoflush with nothing else to write compares only "
+                                   "objects reached since the last flush";
+  pets[4]->name = "four";
+  pets[1]->name = "one";
+  pets[5]->name = "five";
+  s.expunge(pets[5]);  // leaves while reached since the flush: not written
+  pets[2]->name = "two";
+  EXPECT_EQ(named("four"), 1u);
+  EXPECT_EQ(named("one"), 1u);
+  EXPECT_EQ(named("three"), 1u) << "an autoflush with work compares every reached object";
+  // Reached again after that autoflush, one of them expired in between.
+  s.expire(pets[1]);
+  pets[1]->name = "one again";
+  pets[0]->name = "zero";
+  pets[4]->name = "four again";
+  EXPECT_EQ(named("one again"), 1u);
+  EXPECT_EQ(named("zero"), 1u);
+  EXPECT_EQ(named("four again"), 1u);
+  raw[4]->name = "four through a raw pointer";
+  EXPECT_EQ(named("four through a raw pointer"), 0u);
+  s.commit();
+  auto names = rows("SELECT name FROM pets ORDER BY id");
+  ASSERT_EQ(names.size(), 6u);
+  EXPECT_EQ(names[0].at(0), Value("zero"));
+  EXPECT_EQ(names[1].at(0), Value("one again"));
+  EXPECT_EQ(names[2].at(0), Value(original[2])) << "expunged: its change is not written";
+  EXPECT_EQ(names[3].at(0), Value("three"));
+  EXPECT_EQ(names[4].at(0), Value("four through a raw pointer"));
+  EXPECT_EQ(names[5].at(0), Value(original[5])) << "expunged: its change is not written";
+}
+
 // Commit expires every object in one pass over the identity map. Expiring an
 // owner's collection drops the only handles to its pets, so they die in the
 // middle of that pass: they are let go after it, and nothing is left behind

@@ -128,6 +128,27 @@ TEST(ColumnBits, InOneWordAndBeyond) {
   EXPECT_TRUE(b[2]);
 }
 
+// The flags share one word with their count up to 57 columns; from 58 they
+// are a heap array. Either way assign() sets them all, and the size moves
+// between the two without losing track.
+TEST(ColumnBits, AtTheEdgeOfTheInlineWord) {
+  ColumnBits b;
+  for (std::size_t n : {1u, 56u, 57u, 58u, 64u, 65u, 129u, 57u, 0u, 200u, 2u}) {
+    b.assign(n, true);
+    ASSERT_EQ(b.size(), n);
+    for (std::size_t i = 0; i < n; ++i) EXPECT_TRUE(b[i]) << n << " " << i;
+    if (n != 0) b.set(n - 1, false);
+    if (n > 1) b.set(0, false);
+    for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(b[i], i != 0 && i != n - 1) << n << " " << i;
+    b.assign(n, false);
+    for (std::size_t i = 0; i < n; ++i) EXPECT_FALSE(b[i]) << n << " " << i;
+    if (n != 0) {
+      b.set(n / 2, true);
+      for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(b[i], i == n / 2) << n << " " << i;
+    }
+  }
+}
+
 // ---- through the Session ----------------------------------------------------------
 
 enum class Color : std::int16_t { red = 1, green = 2 };

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "support/orm_fixture.hpp"
 
@@ -24,6 +26,11 @@ struct Tag {
   std::string name{};
 };
 
+struct Word {
+  std::string spelling{};
+  std::int64_t length = 0;
+};
+
 class IdentityMapTest : public OrmTest {
  protected:
   static constexpr std::int64_t n = 600;  // 1,200 objects: the table grows several times
@@ -37,6 +44,10 @@ class IdentityMapTest : public OrmTest {
     registry_.map<Tag>("tags", [](auto& m) {
       m.column("id", &Tag::id, primary_key(), autoincrement(false));
       m.column("name", &Tag::name);
+    });
+    registry_.map<Word>("words", [](auto& m) {
+      m.column("spelling", &Word::spelling, primary_key());
+      m.column("length", &Word::length);
     });
     create_schema();
     auto s = session();
@@ -155,6 +166,43 @@ TEST_P(IdentityMapTest, IntegerKeysOfEveryTypeFindTheSameObject) {
   EXPECT_FALSE(s.get<Item>(n + 1));  // not in the map, no row
   EXPECT_EQ(recorder_.count("SELECT"), 2u);
   EXPECT_THROW(s.get<Item>(std::numeric_limits<std::uint64_t>::max()), ConversionError);
+}
+
+// Keys that are not one integer (text here) are found by their values: the
+// map re-hashes them from the objects' own keys as it grows (its slots keep
+// no hash), and entries taken out and entered again are found like the others.
+
+TEST_P(IdentityMapTest, TextKeysThroughGrowthAndChurn) {
+  constexpr int words = 400;
+  auto spelling = [](int i) { return "word number " + std::to_string(i); };
+  {
+    auto s = session();
+    for (int i = 0; i < words; ++i) {
+      auto w = spelling(i);
+      s.add(make<Word>({.spelling = w, .length = static_cast<std::int64_t>(w.size())}));
+    }
+    s.commit();
+  }
+  auto s = session();
+  auto items = s.query<Item>().all();  // integer keys in the same map
+  auto all = s.query<Word>().all();
+  ASSERT_EQ(all.size(), static_cast<std::size_t>(words));
+  for (int i = 0; i < words; i += 4) s.expunge(s.get<Word>(spelling(i)));
+  recorder_.clear();
+  for (int i = 0; i < words; ++i) {
+    if (i % 4 == 0) continue;
+    auto w = s.get<Word>(spelling(i));
+    ASSERT_TRUE(w) << i;
+    EXPECT_EQ(w->spelling, spelling(i));
+  }
+  for (std::int64_t i = 1; i <= n; ++i) EXPECT_EQ(s.get<Item>(i)->id, i);
+  EXPECT_EQ(recorder_.count("SELECT"), 0u);
+  std::vector<Ptr<Word>> back;
+  for (int i = 0; i < words; i += 4) back.push_back(s.get<Word>(spelling(i)));
+  EXPECT_EQ(recorder_.count("SELECT"), static_cast<std::size_t>(words / 4));
+  recorder_.clear();
+  for (int i = 0; i < words; i += 4) EXPECT_EQ(s.get<Word>(spelling(i)), back[i / 4]);
+  EXPECT_EQ(recorder_.count("SELECT"), 0u);
 }
 
 RELATE_INSTANTIATE_BACKENDS(IdentityMapTest);

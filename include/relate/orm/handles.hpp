@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <memory>
 #include <vector>
 
 #include "relate/orm/object.hpp"
@@ -89,19 +90,35 @@ class CollectionBase : public RelationshipHandle {
   void replace_all(const std::vector<ObjectBlock*>& items);
   std::ptrdiff_t find(ObjectBlock* b) const noexcept;
   void for_each_held(const std::function<void(ObjectBlock*)>& f) const override {
-    for (const auto* list : {&added_, &removed_, &pending_added_, &pending_removed_})
+    if (!history_) return;
+    for (const auto* list : {&history_->added, &history_->removed, &history_->pending_added,
+                             &history_->pending_removed})
       for (const auto& o : *list) f(o.block());
   }
 
  protected:
   friend struct HandleAccess;
-  // Changes since the last flush (what the unit of work writes).
-  std::vector<Object> added_;
-  std::vector<Object> removed_;
-  // Changes made through the reverse side while this collection was unloaded,
-  // applied when it loads (spec 7.2).
-  std::vector<Object> pending_added_;
-  std::vector<Object> pending_removed_;
+  struct History {
+    // Changes since the last flush (what the unit of work writes).
+    std::vector<Object> added;
+    std::vector<Object> removed;
+    // Changes made through the reverse side while this collection was
+    // unloaded, applied when it loads (spec 7.2).
+    std::vector<Object> pending_added;
+    std::vector<Object> pending_removed;
+  };
+  // To read: the lists, empty ones while nothing changed.
+  const History& history() const noexcept { return history_ ? *history_ : no_history(); }
+  // To change: allocated on the first change.
+  History& changes();
+  // Lets the lists go (all of them, or only once they are all empty).
+  void drop_history() noexcept;
+  void trim_history() noexcept;
+  static const History& no_history() noexcept;
+
+  // Most loaded collections never change: their history is one null pointer
+  // instead of four vectors (96 bytes in each).
+  std::unique_ptr<History> history_;
 };
 
 class ScalarBase : public RelationshipHandle {
@@ -224,10 +241,7 @@ class Many final : public detail::CollectionBase {
   }
   void drop_references() noexcept override {
     items_.clear();
-    added_.clear();
-    removed_.clear();
-    pending_added_.clear();
-    pending_removed_.clear();
+    drop_history();
   }
   std::size_t raw_size() const noexcept override { return items_.size(); }
   detail::ObjectBlock* raw_at(std::size_t i) const noexcept override { return items_[i].block(); }

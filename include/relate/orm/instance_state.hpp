@@ -23,57 +23,74 @@ class Relationship;
 class SessionImpl;
 class UnitOfWork;
 class InstanceState;
-template <std::uint32_t InstanceState::*Place>
-class PlacedStates;
+class ReachedStates;
 
 namespace detail {
 class ObjectBlock;
 
 // One flag per mapped column (which columns are expired), used like a
 // std::vector<bool>: every loaded object carries one, and a vector<bool> costs a
-// heap allocation and 40 bytes; up to 64 columns fit in one word here.
+// heap allocation and 40 bytes. One word: up to 57 flags and their count fit in
+// it (low bit set); more go to a heap array that starts with its count.
 class ColumnBits {
  public:
   ColumnBits() noexcept = default;
   ColumnBits(const ColumnBits&) = delete;
   ColumnBits& operator=(const ColumnBits&) = delete;
-  ~ColumnBits() {
-    if (size_ > inline_bits) delete[] words_.heap;
-  }
+  ~ColumnBits() { release(); }
 
-  std::size_t size() const noexcept { return size_; }
-  bool operator[](std::size_t i) const noexcept { return (data()[i / 64] >> (i % 64)) & 1u; }
+  std::size_t size() const noexcept {
+    return inline_() ? static_cast<std::size_t>((word_ >> 1) & size_mask) : heap()[0];
+  }
+  bool operator[](std::size_t i) const noexcept {
+    if (inline_()) return (word_ >> (first_flag + i)) & 1u;
+    return (heap()[1 + i / 64] >> (i % 64)) & 1u;
+  }
   void set(std::size_t i, bool on) noexcept {
+    std::uint64_t* word = &word_;
+    if (inline_())
+      i += first_flag;
+    else
+      word = heap() + 1 + i / 64;
     const std::uint64_t bit = std::uint64_t{1} << (i % 64);
     if (on)
-      data()[i / 64] |= bit;
+      *word |= bit;
     else
-      data()[i / 64] &= ~bit;
+      *word &= ~bit;
   }
   // n flags, all `on` (the vector<bool>::assign of the code that used one).
   void assign(std::size_t n, bool on) {
-    if (n != size_) {
-      if (size_ > inline_bits) delete[] words_.heap;
-      words_.one = 0;
-      size_ = 0;
-      if (n > inline_bits) words_.heap = new std::uint64_t[words(n)];
-      size_ = static_cast<std::uint32_t>(n);
+    if (n <= inline_bits) {
+      release();
+      const std::uint64_t flags = on && n != 0 ? (~std::uint64_t{0} >> (64 - n)) << first_flag : 0;
+      word_ = 1u | (std::uint64_t{n} << 1) | flags;
+      return;
     }
-    std::memset(data(), on ? 0xff : 0, words(n) * sizeof(std::uint64_t));
+    const std::size_t words = (n + 63) / 64;
+    if (size() != n) {
+      auto* h = new std::uint64_t[1 + words];
+      release();
+      h[0] = n;
+      word_ = reinterpret_cast<std::uintptr_t>(h);
+    }
+    std::memset(heap() + 1, on ? 0xff : 0, words * sizeof(std::uint64_t));
   }
 
  private:
-  static constexpr std::size_t inline_bits = 64;
-  static std::size_t words(std::size_t n) noexcept { return n == 0 ? 1 : (n + 63) / 64; }
-  std::uint64_t* data() noexcept { return size_ > inline_bits ? words_.heap : &words_.one; }
-  const std::uint64_t* data() const noexcept {
-    return size_ > inline_bits ? words_.heap : &words_.one;
+  // Inline: bit 0 set, bits 1-6 the count, bits 7-63 the flags (no flags
+  // yet: the count is zero). On the heap: the array's address (even).
+  static constexpr std::size_t first_flag = 7;
+  static constexpr std::size_t inline_bits = 64 - first_flag;
+  static constexpr std::uint64_t size_mask = 63;
+  bool inline_() const noexcept { return (word_ & 1u) != 0; }
+  std::uint64_t* heap() const noexcept {
+    return reinterpret_cast<std::uint64_t*>(static_cast<std::uintptr_t>(word_));
   }
-  union {
-    std::uint64_t one = 0;
-    std::uint64_t* heap;
-  } words_;
-  std::uint32_t size_ = 0;
+  void release() noexcept {
+    if (!inline_()) delete[] heap();
+    word_ = 1;
+  }
+  std::uint64_t word_ = 1;
 };
 
 // The primary-key values of the row an object stands for. A key of one integer,
@@ -222,8 +239,7 @@ class InstanceState {
   friend class Mapper;
   friend class detail::ObjectBlock;
   friend struct StateAccess;
-  template <std::uint32_t InstanceState::*Place>
-  friend class PlacedStates;
+  friend class ReachedStates;
 
   // What a handle access and an identity-map hit read comes first, so that
   // with the block's reference count it shares one cache line (ObjectBlock).
@@ -234,28 +250,33 @@ class InstanceState {
   std::uint32_t expired_count_ = 0;
   // Persistent in a Session and not reached since the last flush: the next
   // handle access records it on the Session's list of objects an autoflush
-  // compares (SessionImpl::seen_), at the place seen_at_.
+  // compares (the seen part of SessionImpl::reached_).
   bool unseen_ = false;
+  // Marked through a delete cascade, not remove() (a whole byte: a flush
+  // takes it by reference to put it back if it fails).
+  bool deleted_by_cascade_ = false;
+  // Flags read off the hot path are bits: with the one-word ColumnBits they
+  // keep an address's object block at 232 bytes instead of 248 (one malloc
+  // size class smaller).
+  //
   // Its INSERT ran in the open transaction (a rollback makes it transient
   // again). Set when the INSERT runs, so that the flush also knows which new
   // rows exist already; a failed flush clears it again.
-  bool inserted_in_transaction_ = false;
-  bool has_identity_ = false;
-  bool deleted_ = false;            // DELETE flushed, transaction not yet ended
-  bool marked_for_delete_ = false;  // in session.deleted(), waiting for flush
-  bool held_strongly_ = false;      // the Session owns a reference
-  bool relationships_changed_ = false;
-  bool deleted_by_cascade_ = false;  // marked through a delete cascade, not remove()
+  bool inserted_in_transaction_ : 1 = false;
+  bool has_identity_ : 1 = false;
+  bool deleted_ : 1 = false;            // DELETE flushed, transaction not yet ended
+  bool marked_for_delete_ : 1 = false;  // in session.deleted(), waiting for flush
+  bool held_strongly_ : 1 = false;      // the Session owns a reference
+  bool relationships_changed_ : 1 = false;
   // Plain members cannot be intercepted, but they can only be reached through a
   // handle. An object not reached since its columns were last read or expired
   // cannot differ from its snapshot, so the flush skips comparing it. New
   // objects start as reached (their creator holds them).
-  bool touched_ = true;
-  static constexpr std::uint32_t not_seen = 0xffffffffu;
-  std::uint32_t seen_at_ = not_seen;
+  bool touched_ : 1 = true;
+  static constexpr std::uint32_t not_reached = 0xffffffffu;
   // Place on the Session's list of persistent objects with touched_ set
-  // (SessionImpl::touched_), which the flush compares.
-  std::uint32_t touched_at_ = not_seen;
+  // (SessionImpl::reached_), which the flush compares.
+  std::uint32_t reached_at_ = not_reached;
   // Column values as the database last had them (index = mapper column index);
   // comparing against them is how changes to plain struct members are found.
   detail::CommittedValues committed_;
@@ -313,6 +334,9 @@ class InstanceState {
   };
   ParentLinks parents_;
 };
+
+// Every loaded object carries one (docs/performance.md, W2 memory).
+static_assert(sizeof(void*) != 8 || sizeof(InstanceState) <= 88);
 
 }  // namespace relate
 
