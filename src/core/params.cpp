@@ -4,16 +4,7 @@
 
 namespace relate {
 
-void ParamSink::value(const Value& v) {
-  switch (v.kind()) {
-    case ValueKind::null: null(); break;
-    case ValueKind::integer: integer(v.as_integer()); break;
-    case ValueKind::real: real(v.as_real()); break;
-    case ValueKind::boolean: boolean(v.as_boolean()); break;
-    case ValueKind::text: text(v.as_text()); break;
-    case ValueKind::blob: blob(v.as_blob()); break;
-  }
-}
+void ParamSink::value(const Value& v) { write_value(v, *this); }
 
 namespace {
 

@@ -1,5 +1,7 @@
 #include "relate/orm/committed_values.hpp"
 
+#include "relate/core/params.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -50,23 +52,9 @@ bool operator==(const ValueRef& a, const Value& v) noexcept {
   return false;
 }
 
-namespace {
 // A Value and a packed ValueRef answer the same accessors.
-template <class V>
-void pack_any(ValuePacker& out, const V& v) {
-  switch (v.kind()) {
-    case ValueKind::null: out.null(); break;
-    case ValueKind::integer: out.integer(v.as_integer()); break;
-    case ValueKind::real: out.real(v.as_real()); break;
-    case ValueKind::boolean: out.boolean(v.as_boolean()); break;
-    case ValueKind::text: out.text(v.as_text()); break;
-    case ValueKind::blob: out.blob(v.as_blob()); break;
-  }
-}
-}  // namespace
-
-void ValuePacker::value(const Value& v) { pack_any(*this, v); }
-void ValuePacker::value(const ValueRef& v) { pack_any(*this, v); }
+void ValuePacker::value(const Value& v) { write_value(v, *this); }
+void ValuePacker::value(const ValueRef& v) { write_value(v, *this); }
 
 const char* CommittedValues::read_count(const char* p, std::size_t& n) noexcept {
   std::uint64_t x = 0;

@@ -26,6 +26,19 @@ std::string join_names(const Mapper& m, const std::vector<std::size_t>& cols) {
   return out;
 }
 
+// Binds column `c` of `object`: the value given for it in `given` (a key
+// chosen before the INSERT, a NULL forced into an UPDATE), else the member in
+// place.
+void bind_column(const ColumnAttribute& c, const void* object,
+                 const std::vector<std::pair<std::size_t, Value>>& given, ParamSink& out) {
+  auto g =
+      std::find_if(given.begin(), given.end(), [&](const auto& p) { return p.first == c.index(); });
+  if (g != given.end())
+    out.value(g->second);
+  else
+    c.bind(object, out);
+}
+
 }  // namespace
 
 bool key_less(std::span<const Value> a, std::span<const Value> b) {
@@ -985,14 +998,7 @@ void UnitOfWork::execute_inserts(const Mapper& m, std::vector<Insert>& rows) {
       void write(std::size_t set, ParamSink& out) const override {
         const Insert& row = rows_[set];
         const void* obj = row.st->block()->object();
-        for (auto c : shape_.columns) {
-          auto chosen = std::find_if(row.chosen.begin(), row.chosen.end(),
-                                     [&](const auto& p) { return p.first == c; });
-          if (chosen != row.chosen.end())
-            out.value(chosen->second);
-          else
-            m_.columns()[c]->bind(obj, out);
-        }
+        for (auto c : shape_.columns) bind_column(*m_.columns()[c], obj, row.chosen, out);
       }
 
      private:
@@ -1097,19 +1103,12 @@ void UnitOfWork::execute_updates(const Mapper& m, std::vector<Update>& rows) {
               }
               break;
             }
-            case Slot::value: {
-              if (extra != nullptr) {
-                const auto& forced = extra->forced;
-                auto f = std::find_if(forced.begin(), forced.end(),
-                                      [&](const auto& p) { return p.first == slot.attr->index(); });
-                if (f != forced.end()) {
-                  out.value(f->second);
-                  break;
-                }
-              }
-              slot.attr->bind(obj, out);
+            case Slot::value:
+              if (extra != nullptr)
+                bind_column(*slot.attr, obj, extra->forced, out);
+              else
+                slot.attr->bind(obj, out);
               break;
-            }
           }
         }
       }

@@ -30,6 +30,21 @@ class ParamSink {
   virtual void value(const Value& v);
 };
 
+/// Hands a value to `out` by its kind, through the methods ParamSink has
+/// (null, integer, real, boolean, text, blob). `V` is a Value or anything with
+/// its accessors; `Out` is a ParamSink or a sink with the same methods.
+template <class V, class Out>
+void write_value(const V& v, Out& out) {
+  switch (v.kind()) {
+    case ValueKind::null: out.null(); break;
+    case ValueKind::integer: out.integer(v.as_integer()); break;
+    case ValueKind::real: out.real(v.as_real()); break;
+    case ValueKind::boolean: out.boolean(v.as_boolean()); break;
+    case ValueKind::text: out.text(v.as_text()); break;
+    case ValueKind::blob: out.blob(v.as_blob()); break;
+  }
+}
+
 /// A batch of parameter sets that writes each set on demand.
 class ParamSets {
  public:
