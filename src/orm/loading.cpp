@@ -65,14 +65,14 @@ detail::ObjectBlock* SessionImpl::object_for_row(const Mapper& mapper, const Row
   if (place.found) {
     InstanceState* st = identity_map_.object_at(place);
     // Loaded attributes are never overwritten by a query; expired ones are filled.
-    if (st->expired_count_ != 0) {
-      void* obj = st->block_->object();
+    if (st->needs_load()) {
+      void* obj = st->block()->object();
       for (std::size_t i = 0; i < cols.size(); ++i)
         if (st->expired_[i]) set(*cols[i], obj, offset + i);
       repack(*st, true);
     }
-    st->block_->retain();
-    return st->block_;
+    st->block()->retain();
+    return st->block();
   }
   detail::ObjectBlock* block = mapper.create();
   block->retain();  // the reference returned; given back if filling the object in throws
@@ -116,7 +116,7 @@ const CompiledStatement& SessionImpl::by_key_statement(const Mapper& mapper) {
 
 void SessionImpl::repack(InstanceState& st, bool only_expired) {
   const auto& cols = st.mapper_->columns();
-  const void* obj = st.block_->object();
+  const void* obj = st.block()->object();
   detail::ValuePacker packer(pack_buffer_);
   const std::size_t kept = only_expired ? st.committed_.size() : 0;
   st.committed_.for_each([&](std::size_t i, const detail::ValueRef& v) {
@@ -136,7 +136,6 @@ void SessionImpl::repack(InstanceState& st, bool only_expired) {
   }
   st.committed_.assign(packer);
   st.expired_.assign(cols.size(), false);
-  st.expired_count_ = 0;
 }
 
 bool SessionImpl::load_into(InstanceState& st, bool only_expired) {
@@ -144,7 +143,7 @@ bool SessionImpl::load_into(InstanceState& st, bool only_expired) {
   const auto key = st.identity_.view();  // bound as it is, not copied first
   Result r = connection().execute(by_key_statement(mapper), key.span());
   const auto& cols = mapper.columns();
-  void* obj = st.block_->object();
+  void* obj = st.block()->object();
   for (const auto& row : r) {
     for (std::size_t i = 0; i < cols.size(); ++i) {
       if (only_expired && !st.is_expired(i)) continue;
@@ -197,8 +196,8 @@ void SessionImpl::peek_many_to_one(detail::ScalarBase& h) {
       return;
     }
   if (auto* t = find_identity(r.target(), fk)) {
-    h.raw_set(t->block_);
-    HandleAccess::committed(h) = Object(t->block_);
+    h.raw_set(t->block());
+    HandleAccess::committed(h) = Object(t->block());
     HandleAccess::set_loaded(h, true);
   }
 }
@@ -238,8 +237,8 @@ void SessionImpl::load_relationship(detail::RelationshipHandle& h, bool to_chang
     if (!any_null) {
       if (pk_cols == target.primary_key()) {
         if (auto* t = find_identity(target, fk)) {
-          t->block_->retain();
-          found = t->block_;
+          t->block()->retain();
+          found = t->block();
         }
       }
       if (found == nullptr) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <utility>
 
 #include "orm/handle_access.hpp"
@@ -239,7 +240,7 @@ void IdentityMap::remove(InstanceState& st) {
   if (found && slots_[i].object() == &st) erase(at(i));
 }
 
-void PendingObjects::emplace(std::uint64_t order, InstanceState* st) {
+void PendingObjects::emplace(std::uint32_t order, InstanceState* st) {
   if (entries_.empty() || entries_.back().first < order) {
     if (entries_.size() >= 64 && 2 * live_ < entries_.size())
       std::erase_if(entries_, [](const Entry& e) { return e.second == nullptr; });
@@ -248,7 +249,7 @@ void PendingObjects::emplace(std::uint64_t order, InstanceState* st) {
     return;
   }
   auto it = std::lower_bound(entries_.begin(), entries_.end(), order,
-                             [](const Entry& e, std::uint64_t o) { return e.first < o; });
+                             [](const Entry& e, std::uint32_t o) { return e.first < o; });
   if (it != entries_.end() && it->first == order) {
     if (it->second == nullptr) ++live_;
     it->second = st;
@@ -258,9 +259,9 @@ void PendingObjects::emplace(std::uint64_t order, InstanceState* st) {
   ++live_;
 }
 
-void PendingObjects::erase(std::uint64_t order) noexcept {
+void PendingObjects::erase(std::uint32_t order) noexcept {
   auto it = std::lower_bound(entries_.begin(), entries_.end(), order,
-                             [](const Entry& e, std::uint64_t o) { return e.first < o; });
+                             [](const Entry& e, std::uint32_t o) { return e.first < o; });
   if (it == entries_.end() || it->first != order || it->second == nullptr) return;
   it->second = nullptr;
   if (--live_ == 0) entries_.clear();
@@ -271,6 +272,35 @@ std::vector<InstanceState*> PendingObjects::objects() const {
   out.reserve(live_);
   for (const auto& e : *this) out.push_back(e.second);
   return out;
+}
+
+std::uint32_t PendingObjects::renumber(std::span<std::uint32_t* const> others) {
+  std::erase_if(entries_, [](const Entry& e) { return e.second == nullptr; });
+  std::vector<std::uint32_t*> places(others.begin(), others.end());
+  places.reserve(places.size() + entries_.size());
+  for (auto& e : entries_) places.push_back(&e.first);
+  std::sort(places.begin(), places.end(),
+            [](const std::uint32_t* a, const std::uint32_t* b) { return *a < *b; });
+  std::uint32_t next = 1;
+  for (auto* p : places) *p = next++;
+  return next;
+}
+
+std::uint32_t SessionImpl::next_add_order() {
+  // Orders start again whenever nothing is pending (outside a flush, which may
+  // still put objects it expunged back in their places), so 32 bits run out
+  // only after 4 billion adds without a flush that empties the list. Then the
+  // pending objects, and those a running flush may put back, are numbered
+  // again from 1 in the same order.
+  if (pending_.empty() && expunged_by_flush_ == nullptr) next_insert_order_ = 1;
+  if (next_insert_order_ == std::numeric_limits<std::uint32_t>::max()) {
+    std::vector<std::uint32_t*> others;
+    if (expunged_by_flush_ != nullptr)
+      for (auto& [o, order] : *expunged_by_flush_) others.push_back(&order);
+    next_insert_order_ = pending_.renumber(others);
+    for (const auto& [order, st] : pending_) st->insert_order_ = order;
+  }
+  return next_insert_order_++;
 }
 
 SessionImpl::SessionImpl(Engine engine, Registry& registry, SessionOptions options)
@@ -291,14 +321,14 @@ SessionImpl::~SessionImpl() {
 void SessionImpl::hold(InstanceState& st) {
   if (!st.held_strongly_) {
     st.held_strongly_ = true;
-    st.block_->retain();
+    st.block()->retain();
   }
 }
 
 void SessionImpl::unhold(InstanceState& st) {
   if (st.held_strongly_) {
     st.held_strongly_ = false;
-    st.block_->release();  // may destroy the object: st is not touched afterwards
+    st.block()->release();  // may destroy the object: st is not touched afterwards
   }
 }
 
@@ -318,7 +348,7 @@ void SessionImpl::note_left_parent(InstanceState& st) noexcept {
   ++changes_;
   if (st.session_ != this) return;
   try {
-    left_parent_.emplace_back(st.block_);
+    left_parent_.emplace_back(st.block());
   } catch (...) {
     touched_overflow_ = true;  // the flush looks at every object instead
   }
@@ -377,7 +407,7 @@ bool SessionImpl::keep_alive(InstanceState& st) noexcept {
     // so the pass's own unhold() cannot reach it twice).
     try {
       deferred_deaths_->push_back(&st);
-      st.block_->retain();
+      st.block()->retain();
     } catch (...) {
       hold(st);  // kept until the Session next lets go of clean objects
     }
@@ -408,7 +438,7 @@ void SessionImpl::attach(InstanceState& st) {
     throw InvalidRequest("Object '" + describe(st) +
                          "' is already attached to another Session; expunge it there first, "
                          "or merge() it into this one");
-  if (st.mapper_ == nullptr) st.mapper_ = &mapper_for(st.block_->type());
+  if (st.mapper_ == nullptr) st.mapper_ = &mapper_for(st.block()->type());
   if (st.expired_.size() != st.mapper_->columns().size())
     st.expired_.assign(st.mapper_->columns().size(), false);
   st.session_ = this;
@@ -450,12 +480,11 @@ void SessionImpl::entered_identity_map(InstanceState& st) noexcept {
 
 void SessionImpl::snapshot(InstanceState& st) {
   const auto& cols = st.mapper_->columns();
-  const void* obj = st.block_->object();
+  const void* obj = st.block()->object();
   detail::ValuePacker packer(pack_buffer_);
   for (const auto& c : cols) c->pack(obj, packer);
   st.committed_.assign(packer);
   st.expired_.assign(cols.size(), false);
-  st.expired_count_ = 0;
 }
 
 std::vector<std::size_t> SessionImpl::changed_columns(const InstanceState& st) const {
@@ -468,7 +497,7 @@ void SessionImpl::changed_columns(const InstanceState& st, std::vector<std::size
   out.clear();
   if (!st.touched_) return;
   const auto& cols = st.mapper_->columns();
-  const void* obj = st.block_->object();
+  const void* obj = st.block()->object();
   std::size_t seen = 0;
   st.committed_.for_each([&](std::size_t i, const detail::ValueRef& v) {
     seen = i + 1;
@@ -488,7 +517,7 @@ void SessionImpl::reset_relationship_history(InstanceState& st) {
   st.relationships_changed_ = false;
   if (st.mapper_ == nullptr) return;
   for (const auto& r : st.mapper_->relationships()) {
-    detail::RelationshipHandle& h = r->handle(st.block_->object());
+    detail::RelationshipHandle& h = r->handle(st.block()->object());
     if (r->is_collection()) {
       auto& c = HandleAccess::collection(h);
       if (!HandleAccess::has_history(c)) continue;
@@ -509,7 +538,7 @@ void SessionImpl::unload_relationships(InstanceState& st) {
   st.relationships_changed_ = false;
   if (st.mapper_ == nullptr) return;
   for (const auto& r : st.mapper_->relationships()) {
-    detail::RelationshipHandle& h = r->handle(st.block_->object());
+    detail::RelationshipHandle& h = r->handle(st.block()->object());
     // Dropping the loaded value also lets go of the objects it held, and an
     // unflushed change of a scalar goes with it.
     h.drop_references();
@@ -527,7 +556,7 @@ void SessionImpl::forget_written_waiting_changes() {
       if (!r->is_collection() || r->loading() == Loading::dynamic ||
           r->loading() == Loading::write_only)
         continue;
-      detail::RelationshipHandle& h = r->handle(st->block_->object());
+      detail::RelationshipHandle& h = r->handle(st->block()->object());
       if (h.is_loaded()) continue;
       auto& c = HandleAccess::collection(h);
       if (!HandleAccess::has_history(c)) continue;
@@ -560,7 +589,7 @@ void SessionImpl::relationship_changed(InstanceState& st) {
     st.relationships_changed_ = true;
     return;
   }
-  if (!st.relationships_changed_) changed_owners_.emplace_back(st.block_);
+  if (!st.relationships_changed_) changed_owners_.emplace_back(st.block());
   st.relationships_changed_ = true;
   note_change();
   hold(st);
@@ -575,7 +604,7 @@ void SessionImpl::add_with_cascade(InstanceState& st, std::vector<InstanceState*
   const Mapper& m = *st.mapper_;
   for (const auto& r : m.relationships()) {
     if (!r->cascade().has(Cascade::save_update) || r->options().viewonly) continue;
-    detail::RelationshipHandle& h = r->handle(st.block_->object());
+    detail::RelationshipHandle& h = r->handle(st.block()->object());
     // Objects already here are left out at once (a child's parent, usually).
     std::vector<Object> related;
     if (r->is_collection()) {
@@ -617,10 +646,10 @@ void SessionImpl::add_one(InstanceState& st) {
     // Changed while detached, where no handle access is recorded.
     st.touched_ = true;
     note_change();
-    if (st.relationships_changed_) changed_owners_.emplace_back(st.block_);
+    if (st.relationships_changed_) changed_owners_.emplace_back(st.block());
     for (const auto& l : st.parents_)
       if (!l.has) {
-        left_parent_.emplace_back(st.block_);
+        left_parent_.emplace_back(st.block());
         break;
       }
     try {
@@ -630,14 +659,14 @@ void SessionImpl::add_one(InstanceState& st) {
       throw;
     }
     auto was = std::find_if(expunged_inserted_.begin(), expunged_inserted_.end(),
-                            [&](const Object& o) { return o.block() == st.block_; });
+                            [&](const Object& o) { return o.block() == st.block(); });
     if (was != expunged_inserted_.end()) {
       st.inserted_in_transaction_ = true;
       expunged_inserted_.erase(was);
     }
     if (is_modified(st)) hold(st);
   } else {
-    st.insert_order_ = next_insert_order_++;
+    st.insert_order_ = next_add_order();
     pending_.emplace(st.insert_order_, &st);
     hold(st);
   }
@@ -670,7 +699,7 @@ void SessionImpl::cascade_delete(InstanceState& st, Visited& visited) {
 
 void SessionImpl::cascade_delete_along(InstanceState& st, const Relationship& r, Visited& visited,
                                        bool load) {
-  detail::RelationshipHandle& h = r.handle(st.block_->object());
+  detail::RelationshipHandle& h = r.handle(st.block()->object());
   // A dynamic or write-only member never holds all its rows in memory.
   const bool partial = r.loading() == Loading::dynamic || r.loading() == Loading::write_only;
   if ((!h.is_loaded() || partial) && st.has_identity_ && !r.options().passive_deletes) {
@@ -708,7 +737,7 @@ void SessionImpl::cascade_delete_along(InstanceState& st, const Relationship& r,
     // whatever a collection loaded before the move still lists (DESIGN 4.3).
     if (back != nullptr && !back->is_collection()) {
       detail::RelationshipHandle& bh = back->handle(o.block()->object());
-      if (bh.is_loaded() && detail::HandleAccess::scalar(bh).raw_get() != st.block_) continue;
+      if (bh.is_loaded() && detail::HandleAccess::scalar(bh).raw_get() != st.block()) continue;
     }
     if (!c.has_identity_) {
       // DESIGN 4.4: not inserted and then deleted, just forgotten.
@@ -727,12 +756,14 @@ void SessionImpl::cascade_delete_along(InstanceState& st, const Relationship& r,
 
 void SessionImpl::expunge_pending_orphan(InstanceState& st) {
   if (st.session_ != this || st.has_identity_) return;
-  Object keep(st.block_);
+  Object keep(st.block());
   if (expunged_by_flush_ != nullptr) expunged_by_flush_->emplace_back(keep, st.insert_order_);
   std::vector<Object> below;
   for (const auto& r : st.mapper_->relationships()) {
     if (!r->cascade().has(Cascade::delete_orphan) && !r->cascade().has(Cascade::expunge)) continue;
-    r->handle(st.block_->object()).for_each([&](detail::ObjectBlock* b) { below.emplace_back(b); });
+    r->handle(st.block()->object()).for_each([&](detail::ObjectBlock* b) {
+      below.emplace_back(b);
+    });
   }
   detach(st, false);
   for (const auto& o : below) expunge_pending_orphan(o.block()->state());
@@ -744,7 +775,9 @@ void SessionImpl::expunge_cascade(InstanceState& st, std::vector<InstanceState*>
   std::vector<Object> below;
   for (const auto& r : st.mapper_->relationships()) {
     if (!r->cascade().has(Cascade::expunge)) continue;
-    r->handle(st.block_->object()).for_each([&](detail::ObjectBlock* b) { below.emplace_back(b); });
+    r->handle(st.block()->object()).for_each([&](detail::ObjectBlock* b) {
+      below.emplace_back(b);
+    });
   }
   for (const auto& o : below)
     if (o.block()->state().session_ == this) expunge_cascade(o.block()->state(), visited);
@@ -756,7 +789,9 @@ void SessionImpl::expire_cascade(InstanceState& st, std::vector<InstanceState*>&
   for (const auto& r : st.mapper_->relationships()) {
     if (!r->cascade().has(Cascade::refresh_expire)) continue;
     std::vector<Object> below;
-    r->handle(st.block_->object()).for_each([&](detail::ObjectBlock* b) { below.emplace_back(b); });
+    r->handle(st.block()->object()).for_each([&](detail::ObjectBlock* b) {
+      below.emplace_back(b);
+    });
     for (const auto& o : below) {
       InstanceState& c = o.block()->state();
       if (c.session_ != this) continue;
@@ -782,7 +817,7 @@ void SessionImpl::detach(InstanceState& st, bool forget_identity) {
   st.touched_ = true;  // handle access is not recorded outside a Session
   const bool inserted = st.inserted_in_transaction_;  // a bit: no std::exchange
   st.inserted_in_transaction_ = false;
-  if (inserted && !forget_identity) expunged_inserted_.emplace_back(st.block_);
+  if (inserted && !forget_identity) expunged_inserted_.emplace_back(st.block());
   st.marked_for_delete_ = false;
   st.session_ = nullptr;
   if (forget_identity) {
@@ -800,7 +835,7 @@ void SessionImpl::expunge(InstanceState& st) {
   std::vector<InstanceState*> visited;
   expunge_cascade(st, visited);
   std::vector<Object> keep;
-  for (auto* v : visited) keep.emplace_back(v->block_);
+  for (auto* v : visited) keep.emplace_back(v->block());
   for (auto* v : visited)
     if (v->session_ == this) detach(*v, false);
 }
@@ -816,12 +851,12 @@ void SessionImpl::expunge_all() {
   // Keep every object alive until the bookkeeping is done.
   std::vector<Object> keep;
   keep.reserve(all.size());
-  for (auto* st : all) keep.emplace_back(st->block_);
+  for (auto* st : all) keep.emplace_back(st->block());
   for (auto* st : all) detach(*st, false);
 }
 
 void SessionImpl::make_transient(InstanceState& st) {
-  Object keep(st.block_);
+  Object keep(st.block());
   if (st.session_ == this) detach(st, true);
   StateAccess::forget_identity(st);
 }
@@ -836,25 +871,19 @@ void SessionImpl::expire(InstanceState& st, const std::vector<std::size_t>& colu
   std::vector<InstanceState*> visited;
   expire_cascade(st, visited);
   std::vector<Object> keep;
-  for (auto* v : visited) keep.emplace_back(v->block_);
+  for (auto* v : visited) keep.emplace_back(v->block());
   for (auto* v : visited)
     if (v->session_ == this && v->has_identity_) expire_one(*v, {});
 }
 
 void SessionImpl::expire_one(InstanceState& st, const std::vector<std::size_t>& columns) {
-  auto mark = [&](std::size_t i) {
-    if (!st.expired_[i]) {
-      st.expired_.set(i, true);
-      ++st.expired_count_;
-    }
-  };
   if (columns.empty()) {
-    for (std::size_t i = 0; i < st.expired_.size(); ++i) mark(i);
+    st.expired_.assign(st.expired_.size(), true);
     st.touched_ = false;  // nothing left to compare until the next load
     forget_touched(st);
     unload_relationships(st);
   } else {
-    for (auto i : columns) mark(i);
+    for (auto i : columns) st.expired_.set(i, true);
   }
 }
 
@@ -913,20 +942,20 @@ detail::ObjectBlock* SessionImpl::get(const Mapper& mapper, std::span<const Valu
   }
   if (auto* st = find_identity(mapper, key)) {
     if (!st->needs_load()) {  // the common case: one reference, no SQL
-      st->block_->retain();
-      return st->block_;
+      st->block()->retain();
+      return st->block();
     }
-    Object keep(st->block_);
+    Object keep(st->block());
     autoflush();  // a get() that goes to the database flushes first (spec 6.4)
     if (!load_into(*st, true)) return nullptr;
-    st->block_->retain();
-    return st->block_;
+    st->block()->retain();
+    return st->block();
   }
   const std::vector<Value> wanted = key;
   autoflush();
   if (auto* st = find_identity(mapper, wanted)) {
-    st->block_->retain();
-    return st->block_;
+    st->block()->retain();
+    return st->block();
   }
   Result r = connection().execute(by_key_statement(mapper), wanted);
   detail::ObjectBlock* found = nullptr;
@@ -943,8 +972,8 @@ detail::ObjectBlock* SessionImpl::get_by_integer(const Mapper& mapper, std::int6
   if (mapper.integer_key()) {
     InstanceState* st = identity_map_.find_integer(&mapper, key, integer_key_hash(&mapper, key));
     if (st != nullptr && !st->needs_load()) {
-      st->block_->retain();
-      return st->block_;
+      st->block()->retain();
+      return st->block();
     }
   }
   return get_integer_as_value(mapper, key);
@@ -979,7 +1008,7 @@ detail::ObjectBlock* SessionImpl::merge_one(
   auto copy_loaded = [&](InstanceState& target) {
     mark_touched(target);
     note_change();
-    void* tobj = target.block_->object();
+    void* tobj = target.block()->object();
     for (const auto& c : mapper.columns()) {
       if (src.is_expired(c->index())) continue;
       c->set(tobj, c->get(sobj));
@@ -999,7 +1028,7 @@ detail::ObjectBlock* SessionImpl::merge_one(
     copy_loaded(st);
     add(st);
   } else if (auto* st = find_identity(mapper, key)) {
-    target = Object(st->block_);
+    target = Object(st->block());
   } else if (load) {
     target = Object(get(mapper, key));
     if (target) target.block()->release();  // get() returned a counted reference
@@ -1048,10 +1077,10 @@ void SessionImpl::merge_relationships(InstanceState& src, const Mapper& mapper,
                                       InstanceState& target, bool load,
                                       std::vector<std::pair<detail::ObjectBlock*, Object>>& memo) {
   using detail::HandleAccess;
-  if (src.block_->state().mapper() == nullptr) return;
+  if (src.block()->state().mapper() == nullptr) return;
   for (const auto& r : mapper.relationships()) {
     if (!r->cascade().has(Cascade::merge)) continue;
-    detail::RelationshipHandle& from = r->handle(src.block_->object());
+    detail::RelationshipHandle& from = r->handle(src.block()->object());
     if (!from.is_loaded()) continue;  // an unloaded source value leaves the target alone
     // A value never set on a new source object is not a value to merge.
     if (!src.has_identity_) {
@@ -1071,7 +1100,7 @@ void SessionImpl::merge_relationships(InstanceState& src, const Mapper& mapper,
       merged.emplace_back(m);
       m->release();
     }
-    detail::RelationshipHandle& to = r->handle(target.block_->object());
+    detail::RelationshipHandle& to = r->handle(target.block()->object());
     if (!to.is_loaded() && target.has_identity_ && load) load_relationship(to, true);
     if (!to.is_loaded()) HandleAccess::set_loaded(to, true);
     if (r->is_collection()) {
@@ -1086,20 +1115,20 @@ void SessionImpl::merge_relationships(InstanceState& src, const Mapper& mapper,
 
 std::vector<Object> SessionImpl::new_objects() const {
   std::vector<Object> out;
-  for (const auto& [order, st] : pending_) out.emplace_back(st->block_);
+  for (const auto& [order, st] : pending_) out.emplace_back(st->block());
   return out;
 }
 
 std::vector<Object> SessionImpl::dirty_objects() const {
   std::vector<Object> out;
   for (const auto& [k, st] : identity_map_)
-    if (!st->marked_for_delete_ && is_modified(*st)) out.emplace_back(st->block_);
+    if (!st->marked_for_delete_ && is_modified(*st)) out.emplace_back(st->block());
   return out;
 }
 
 std::vector<Object> SessionImpl::deleted_objects() const {
   std::vector<Object> out;
-  for (auto* st : marked_deleted_) out.emplace_back(st->block_);
+  for (auto* st : marked_deleted_) out.emplace_back(st->block());
   return out;
 }
 
@@ -1115,7 +1144,7 @@ void SessionImpl::mark_bulk_deleted(InstanceState& st) {
 void SessionImpl::apply_bulk_update(InstanceState& st,
                                     const std::vector<std::pair<std::size_t, Value>>& values) {
   const auto& cols = st.mapper_->columns();
-  void* obj = st.block_->object();
+  void* obj = st.block()->object();
   for (const auto& [i, v] : values) {
     if (st.is_expired(i)) continue;
     cols[i]->set(obj, v);
@@ -1210,14 +1239,14 @@ void SessionImpl::end_transaction(bool committed) {
       }
     }
     for (auto* st : held) unhold(*st);
-    for (auto* st : deferred) st->block_->release();
+    for (auto* st : deferred) st->block()->release();
     return;
   }
   std::vector<Object> keep;  // nothing dies half-way through the bookkeeping
-  for (auto& [k, st] : identity_map_) keep.emplace_back(st->block_);
-  for (auto& [o, st] : pending_) keep.emplace_back(st->block_);
-  for (auto* st : deleted_) keep.emplace_back(st->block_);
-  for (auto* st : marked_deleted_) keep.emplace_back(st->block_);
+  for (auto& [k, st] : identity_map_) keep.emplace_back(st->block());
+  for (auto& [o, st] : pending_) keep.emplace_back(st->block());
+  for (auto* st : deleted_) keep.emplace_back(st->block());
+  for (auto* st : marked_deleted_) keep.emplace_back(st->block());
 
   // Rollback (spec 6.6): new objects go back to transient with their values,
   // deleted ones come back, everything else is expired.

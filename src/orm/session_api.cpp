@@ -155,7 +155,6 @@ void StateAccess::forget_identity(InstanceState& st) {
   st.deleted_ = false;
   st.committed_.clear();
   st.expired_.assign(st.expired_.size(), false);
-  st.expired_count_ = 0;
 }
 
 }  // namespace relate

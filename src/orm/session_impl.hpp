@@ -309,7 +309,7 @@ class ReachedStates {
 class PendingObjects {
  public:
   struct Entry {
-    std::uint64_t first;  // the add order
+    std::uint32_t first;  // the add order
     InstanceState* second;
   };
   class iterator {
@@ -346,8 +346,8 @@ class PendingObjects {
   std::size_t size() const noexcept { return live_; }
   // Enters `st` at `order`: at the end for a newly added object, in its old
   // place for one a failed flush puts back.
-  void emplace(std::uint64_t order, InstanceState* st);
-  void erase(std::uint64_t order) noexcept;
+  void emplace(std::uint32_t order, InstanceState* st);
+  void erase(std::uint32_t order) noexcept;
   // Leaves a gap for every object `gone(object)` names: one pass for all the
   // objects a flush inserted, where erase() would search for each.
   template <class Gone>
@@ -361,6 +361,9 @@ class PendingObjects {
   }
   // The objects, in order (a copy to iterate while erasing).
   std::vector<InstanceState*> objects() const;
+  // Numbers the objects 1, 2, ... in their order, with `others` (places held
+  // outside the list) among them; returns the next free number.
+  std::uint32_t renumber(std::span<std::uint32_t* const> others);
 
  private:
   std::vector<Entry> entries_;  // by order
@@ -380,6 +383,10 @@ class SessionImpl {
  public:
   SessionImpl(Engine engine, Registry& registry, SessionOptions options);
   ~SessionImpl();
+
+  // The number the next add() takes, as if that many had gone before: lets a
+  // test reach the end of the 32-bit add order without 4 billion adds.
+  void continue_add_order_at(std::uint32_t next) noexcept { next_insert_order_ = next; }
 
   // Object bookkeeping (session.cpp)
   void add(InstanceState& st);
@@ -584,7 +591,8 @@ class SessionImpl {
 
   IdentityMap identity_map_;
   PendingObjects pending_;
-  std::uint64_t next_insert_order_ = 1;
+  std::uint32_t next_insert_order_ = 1;
+  std::uint32_t next_add_order();
   std::unordered_set<InstanceState*> marked_deleted_;  // remove() called, not flushed
   std::unordered_set<InstanceState*> deleted_;         // DELETE flushed in this transaction
   // Objects inserted in the transaction (InstanceState::inserted_in_transaction_)
@@ -594,7 +602,7 @@ class SessionImpl {
   bool wrote_in_transaction_ = false;  // a flush has written in the open transaction
   // While a flush runs: the pending objects it expunged (DESIGN 4.4), with
   // their place in the insert order, so that a failed flush can put them back.
-  std::vector<std::pair<Object, std::uint64_t>>* expunged_by_flush_ = nullptr;
+  std::vector<std::pair<Object, std::uint32_t>>* expunged_by_flush_ = nullptr;
   // Objects whose primary key a flush changed in this transaction, with the old key.
   std::vector<std::pair<InstanceState*, std::vector<Value>>> rekeyed_;
   // Persistent objects reached through a handle since their row was read

@@ -188,7 +188,7 @@ bool UnitOfWork::touches_objects(const RowSet& rows) {
   if (rows.column) values.insert(rows.values.begin(), rows.values.end());
   auto linked = [&](const InstanceState& st) {
     if (!rows.column) return true;
-    const Value now = c.columns()[*rows.column]->get(st.block_->object());
+    const Value now = c.columns()[*rows.column]->get(st.block()->object());
     if (values.contains(now)) return true;
     return st.committed_.size() > *rows.column && values.contains(st.committed_[*rows.column]);
   };
@@ -323,7 +323,7 @@ bool UnitOfWork::set_candidate(const InstanceState& st, const Relationship& r) c
           ? r.options().passive_deletes
           : r.options().passive_deletes || r.options().passive_deletes_all)
     return false;
-  detail::RelationshipHandle& h = r.handle(st.block_->object());
+  detail::RelationshipHandle& h = r.handle(st.block()->object());
   if (h.is_loaded() && !is_partial(r)) return false;
   if (!s_.cascades_as_set(r)) return false;
   bool held = false;
@@ -339,13 +339,13 @@ std::vector<InstanceState*> UnitOfWork::parents_with_children_in_memory(
   const Mapper& c = r.target();
   std::unordered_map<Value, InstanceState*, ValueHash> by_value;
   for (auto* p : parents)
-    by_value.emplace(r.owner().columns()[pr.parent_column]->get(p->block_->object()), p);
+    by_value.emplace(r.owner().columns()[pr.parent_column]->get(p->block()->object()), p);
   std::set<InstanceState*> found;
   auto note = [&](const Value& v) {
     if (auto it = by_value.find(v); it != by_value.end()) found.insert(it->second);
   };
   auto visit = [&](const InstanceState& st) {
-    note(c.columns()[pr.child_column]->get(st.block_->object()));
+    note(c.columns()[pr.child_column]->get(st.block()->object()));
     if (st.committed_.size() > pr.child_column) note(st.committed_[pr.child_column]);
   };
   bool any = false;
@@ -421,7 +421,7 @@ void UnitOfWork::plan_set_cascades() {
     const auto& pr = r.pairs().front();
     std::vector<Value> values;
     for (auto* p : parents)
-      values.push_back(r.owner().columns()[pr.parent_column]->get(p->block_->object()));
+      values.push_back(r.owner().columns()[pr.parent_column]->get(p->block()->object()));
     return RowSet{&r.target(), in_values(r.target().columns()[pr.child_column]->column(), values),
                   pr.child_column, values};
   };

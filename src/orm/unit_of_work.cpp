@@ -71,7 +71,7 @@ bool key_less(const KeyRef& a, const KeyRef& b) {
 
 void UnitOfWork::set_member(InstanceState& st, std::size_t column, const Value& v) {
   const auto& attr = *st.mapper_->columns()[column];
-  void* obj = st.block_->object();
+  void* obj = st.block()->object();
   undo_.push_back({&st, column, attr.get(obj)});
   s_.mark_touched(st);
   attr.set(obj, v);
@@ -82,7 +82,7 @@ UnitOfWork::Insert UnitOfWork::make_insert(InstanceState& st) {
   Insert row{&st, 0};
   shape_columns_.clear();
   shape_returning_.clear();
-  const void* obj = st.block_->object();
+  const void* obj = st.block()->object();
   for (const auto& c : m.columns()) {
     const std::size_t i = c->index();
     const Column& col = c->column();
@@ -212,12 +212,12 @@ void UnitOfWork::resolve_deletes() {
   for (auto& [o, st] : s_.pending_)
     if (is_orphan(*st)) pending_orphans.push_back(st);
   for (auto* st : pending_orphans) {
-    keep.emplace_back(st->block_);
+    keep.emplace_back(st->block());
     s_.expunge_pending_orphan(*st);
   }
   SessionImpl::Visited reached;
   for (auto* st : roots) {
-    keep.emplace_back(st->block_);
+    keep.emplace_back(st->block());
     if (!st->marked_for_delete_) {
       st->marked_for_delete_ = true;
       s_.marked_deleted_.insert(st);
@@ -257,7 +257,7 @@ void UnitOfWork::check_restrictions() {
       };
       std::vector<InstanceState*> unloaded;
       for (auto* p : parents) {
-        detail::RelationshipHandle& h = r.handle(p->block_->object());
+        detail::RelationshipHandle& h = r.handle(p->block()->object());
         if (h.is_loaded() && r.loading() != Loading::dynamic &&
             r.loading() != Loading::write_only) {
           h.for_each([&](detail::ObjectBlock* b) {
@@ -287,7 +287,7 @@ void UnitOfWork::check_restrictions() {
         std::vector<Expr> any_parent;
         std::vector<Expr> values;
         for (std::size_t i = from; i < to; ++i) {
-          const void* obj = unloaded[i]->block_->object();
+          const void* obj = unloaded[i]->block()->object();
           std::vector<Expr> match;
           for (const auto& [c, pc] : cols) {
             values.emplace_back(pm->columns()[pc]->get(obj));
@@ -340,12 +340,12 @@ void UnitOfWork::collect() {
   pending_.reserve(s_.pending_.size());
   linked_at_.reserve(s_.pending_.size());
   for (auto& [order, st] : s_.pending_) {
-    keep_.emplace_back(st->block_);
+    keep_.emplace_back(st->block());
     pending_.push_back(st);
     work = true;
     if (deleted_by_key.empty()) continue;
     const Mapper& m = *st->mapper_;
-    auto key = m.primary_key_of(st->block_->object());
+    auto key = m.primary_key_of(st->block()->object());
     auto it =
         m.key_is_unassigned(key) ? deleted_by_key.end() : deleted_by_key.find(IdentityKey{&m, key});
     if (it != deleted_by_key.end()) {
@@ -356,7 +356,7 @@ void UnitOfWork::collect() {
   }
   auto consider_owner = [&](InstanceState* st) {
     if (!st->relationships_changed_) return;
-    keep_.emplace_back(st->block_);
+    keep_.emplace_back(st->block());
     changed_owners_.push_back(st);
     plan_links(*st);
     work = true;
@@ -388,7 +388,7 @@ void UnitOfWork::collect() {
   for (const auto& l : linked_) candidate(l.child);
   for (auto* st : s_.marked_deleted_) {
     if (switched.contains(st)) continue;
-    keep_.emplace_back(st->block_);
+    keep_.emplace_back(st->block());
     deletes_[st->mapper_].push_back(st);
     work = true;
   }
@@ -398,7 +398,7 @@ void UnitOfWork::collect() {
 void UnitOfWork::plan_links(InstanceState& owner) {
   using detail::HandleAccess;
   const Mapper& m = *owner.mapper_;
-  detail::ObjectBlock* ob = owner.block_;
+  detail::ObjectBlock* ob = owner.block();
   for (const auto& rp : m.relationships()) {
     const Relationship& r = *rp;
     if (r.options().viewonly) continue;
@@ -554,7 +554,7 @@ void UnitOfWork::apply_link(InstanceState& child, const Link& l) {
       l.parent != nullptr && l.parent->state().marked_for_delete_ && !child.has_identity_;
   for (std::size_t i = 0; i < pairs.size(); ++i) {
     const Value v = l.parent && !parent_going ? values[i] : Value();
-    if (cols[pairs[i].child_column]->holds(child.block_->object(), v)) continue;
+    if (cols[pairs[i].child_column]->holds(child.block()->object(), v)) continue;
     try {
       set_member(child, pairs[i].child_column, v);
     } catch (const ConversionError&) {
@@ -575,7 +575,7 @@ void UnitOfWork::save_mapper(const Mapper& m) {
       apply_links(*st);
       s_.changed_columns(*st, changed_);
       if (changed_.empty()) continue;
-      keep_.emplace_back(st->block_);
+      keep_.emplace_back(st->block());
       updates.push_back(make_update(*st, changed_, nullptr));
     }
     if (updates.empty()) return;
@@ -728,7 +728,7 @@ void UnitOfWork::write_post_updates() {
       const auto& pairs = l.rel->pairs();
       for (std::size_t i = 0; i < pairs.size(); ++i) {
         const Value v = l.parent ? values[i] : Value();
-        if (child->mapper_->columns()[pairs[i].child_column]->holds(child->block_->object(), v))
+        if (child->mapper_->columns()[pairs[i].child_column]->holds(child->block()->object(), v))
           continue;
         set_member(*child, pairs[i].child_column, v);
         any = true;
@@ -750,8 +750,8 @@ void UnitOfWork::write_post_updates() {
     });
     Update u{child, update_columns(columns)};
     UpdateExtra& x = extra_of(u);
-    x.new_key = m.primary_key_of(child->block_->object());
-    if (auto v = m.version_column()) x.old_version = m.columns()[*v]->get(child->block_->object());
+    x.new_key = m.primary_key_of(child->block()->object());
+    if (auto v = m.version_column()) x.old_version = m.columns()[*v]->get(child->block()->object());
     updates[&m].push_back(std::move(u));
   }
   for (auto& [m, rows] : updates) {
@@ -878,7 +878,7 @@ void UnitOfWork::delete_associations_of_deleted() {
           if (columns.contains(key) && !sets[key].empty() && sets[key].size() >= rows.size())
             continue;
           columns[key] = cs;
-          for (auto* st : rows) sets[key].push_back(key_of(*m, st->block_->object(), cols));
+          for (auto* st : rows) sets[key].push_back(key_of(*m, st->block()->object(), cols));
         }
       }
     }
@@ -902,7 +902,7 @@ void UnitOfWork::null_children_of_deleted(const Mapper& m) {
         continue;
       for (auto* p : parents) {
         if (set_handled_.contains({p, &r})) continue;  // a set statement nulls them
-        detail::RelationshipHandle& h = r.handle(p->block_->object());
+        detail::RelationshipHandle& h = r.handle(p->block()->object());
         // A dynamic or write-only member never holds all its rows in memory.
         if (!h.is_loaded() || r.loading() == Loading::dynamic ||
             r.loading() == Loading::write_only) {
@@ -918,9 +918,9 @@ void UnitOfWork::null_children_of_deleted(const Mapper& m) {
           bool points_here = true;
           for (const auto& pr : r.pairs())
             points_here =
-                points_here &&
-                m.columns()[pr.child_column]->holds(
-                    o.block()->object(), pm->columns()[pr.parent_column]->get(p->block_->object()));
+                points_here && m.columns()[pr.child_column]->holds(
+                                   o.block()->object(),
+                                   pm->columns()[pr.parent_column]->get(p->block()->object()));
           if (!points_here) continue;
           for (const auto& pr : r.pairs()) {
             for (auto k : m.primary_key())
@@ -1228,7 +1228,7 @@ void UnitOfWork::delete_batch(const Mapper& m, std::vector<InstanceState*>& rows
 void UnitOfWork::undo() noexcept {
   for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
     try {
-      it->st->mapper_->columns()[it->column]->set(it->st->block_->object(), it->old);
+      it->st->mapper_->columns()[it->column]->set(it->st->block()->object(), it->old);
     } catch (...) {
       // The old value came out of this very member, so it converts back.
     }
@@ -1264,7 +1264,7 @@ void UnitOfWork::finalize() {
   for (InstanceState* row : inserts_) {
     InstanceState& st = *row;
     st.insert_order_ = 0;
-    s_.install_identity(st, st.mapper_->primary_key_of(st.block_->object()));
+    s_.install_identity(st, st.mapper_->primary_key_of(st.block()->object()));
     s_.snapshot(st);
     release.push_back(&st);
   }
@@ -1274,13 +1274,13 @@ void UnitOfWork::finalize() {
       if (u.replaces) {  // row switch: the new object takes over the row
         s_.mark_bulk_deleted(*u.replaces);
         st.insert_order_ = 0;
-        s_.install_identity(st, m->primary_key_of(st.block_->object()));
+        s_.install_identity(st, m->primary_key_of(st.block()->object()));
       } else if (!key_members_hold_identity(*m, st)) {
         // The primary key itself changed: re-key the identity map, and remember
         // the old key so a rollback can put it back (spec 6.6).
         s_.identity_map_.remove(st);
         s_.rekeyed_.emplace_back(&st, st.identity_.values());
-        s_.install_identity(st, m->primary_key_of(st.block_->object()));
+        s_.install_identity(st, m->primary_key_of(st.block()->object()));
       }
       s_.snapshot(st);
       release.push_back(&st);
@@ -1309,7 +1309,7 @@ void UnitOfWork::run() {
   // unmarks what they no longer reach; a failed flush puts the marks back.
   std::vector<std::pair<InstanceState*, bool>> marks;  // with deleted_by_cascade_
   for (auto* st : s_.marked_deleted_) marks.emplace_back(st, st->deleted_by_cascade_);
-  std::vector<std::pair<Object, std::uint64_t>> expunged;
+  std::vector<std::pair<Object, std::uint32_t>> expunged;
   s_.expunged_by_flush_ = &expunged;
   struct Stop {
     SessionImpl& s;
@@ -1507,11 +1507,11 @@ DeletePreview UnitOfWork::preview() {
   };
 
   for (auto* st : s_.marked_deleted_)
-    mark_deleted(*st->mapper_, st->identity_.values(), st->block_,
+    mark_deleted(*st->mapper_, st->identity_.values(), st->block(),
                  st->deleted_by_cascade_ ? Reason::cascade : Reason::removed, "");
   for (auto& [k, st] : s_.identity_map_)
     if (!st->marked_for_delete_ && is_orphan(*st))
-      mark_deleted(*st->mapper_, st->identity_.values(), st->block_, Reason::orphan, "");
+      mark_deleted(*st->mapper_, st->identity_.values(), st->block(), Reason::orphan, "");
 
   std::vector<DeletePreview::Row> maybe_nulled;
   while (!work.empty()) {
@@ -1538,7 +1538,7 @@ DeletePreview UnitOfWork::preview() {
       } else {
         for (auto& key : child_keys(r, *n.mapper, n.key, n.object)) {
           InstanceState* c = s_.find_identity(r.target(), key);
-          children.emplace_back(std::move(key), c ? c->block_ : nullptr);
+          children.emplace_back(std::move(key), c ? c->block() : nullptr);
         }
       }
       for (auto& [key, obj] : children) {
@@ -1589,7 +1589,7 @@ DeletePreview UnitOfWork::preview() {
           for (const Mapper* m : s_.registry_.mappers())
             if (&m->table() == child) cm = m;
           InstanceState* st = cm ? s_.find_identity(*cm, ck) : nullptr;
-          Object obj(st ? st->block_ : nullptr);
+          Object obj(st ? st->block() : nullptr);
           if (a == ReferentialAction::cascade) {
             deleted.insert(cid);
             out.deleted.push_back({child->name(), ck, obj, Reason::database_cascade, via});
@@ -1629,7 +1629,7 @@ void SessionImpl::delete_rows_with_cascades(const Mapper& mapper,
   try {
     for (auto& key : keys) {
       if (InstanceState* st = find_identity(mapper, key)) {
-        keep.emplace_back(st->block_);
+        keep.emplace_back(st->block());
         remove(*st);
       } else if (key.size() == 1) {
         key_only[&mapper].push_back(std::move(key.front()));

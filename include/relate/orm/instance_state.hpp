@@ -75,6 +75,13 @@ class ColumnBits {
     }
     std::memset(heap() + 1, on ? 0xff : 0, words * sizeof(std::uint64_t));
   }
+  // Whether any flag is on: the flags themselves answer, so nothing keeps a
+  // separate count in step with them.
+  bool any() const noexcept {
+    if (inline_()) return (word_ >> first_flag) != 0;
+    const std::uint64_t* h = heap();
+    return std::any_of(h + 1, h + 1 + (h[0] + 63) / 64, [](std::uint64_t w) { return w != 0; });
+  }
 
  private:
   // Inline: bit 0 set, bits 1-6 the count, bits 7-63 the flags (no flags
@@ -192,12 +199,13 @@ class InstanceState {
   const detail::Identity& identity() const noexcept { return identity_; }
   /// Marked by Session::remove() and not yet flushed.
   bool marked_for_delete() const noexcept { return marked_for_delete_; }
-  detail::ObjectBlock* block() const noexcept { return block_; }
+  /// The block that holds this state (object.hpp; every state lives in one).
+  detail::ObjectBlock* block() const noexcept;
 
-  bool needs_load() const noexcept { return expired_count_ != 0; }
+  bool needs_load() const noexcept { return expired_.any(); }
   /// Hot path of every handle access: whether it must load expired columns or
   /// tell the Session that the object was reached (see `unseen_`).
-  bool needs_access_hook() const noexcept { return expired_count_ != 0 || unseen_; }
+  bool needs_access_hook() const noexcept { return unseen_ || expired_.any(); }
   bool is_expired(std::size_t column) const noexcept {
     return column < expired_.size() && expired_[column];
   }
@@ -237,17 +245,19 @@ class InstanceState {
   friend class SessionImpl;
   friend class UnitOfWork;
   friend class Mapper;
-  friend class detail::ObjectBlock;
   friend struct StateAccess;
   friend class ReachedStates;
 
   // What a handle access and an identity-map hit read comes first, so that
   // with the block's reference count it shares one cache line (ObjectBlock).
-  detail::ObjectBlock* block_ = nullptr;
+  // The state holds no pointer to its block: the block is found from the
+  // state's address, as is every field here (docs/performance.md, finding 17).
   const Mapper* mapper_ = nullptr;
   SessionImpl* session_ = nullptr;
-  detail::Identity identity_;
-  std::uint32_t expired_count_ = 0;
+  detail::ColumnBits expired_;
+  // The three bytes after the key's fields are the flags below (the key's
+  // padding is reused): that and 32-bit places keep the state at 64 bytes.
+  [[no_unique_address]] detail::Identity identity_;
   // Persistent in a Session and not reached since the last flush: the next
   // handle access records it on the Session's list of objects an autoflush
   // compares (the seen part of SessionImpl::reached_).
@@ -255,9 +265,7 @@ class InstanceState {
   // Marked through a delete cascade, not remove() (a whole byte: a flush
   // takes it by reference to put it back if it fails).
   bool deleted_by_cascade_ = false;
-  // Flags read off the hot path are bits: with the one-word ColumnBits they
-  // keep an address's object block at 232 bytes instead of 248 (one malloc
-  // size class smaller).
+  // Flags read off the hot path are bits (one byte for all seven).
   //
   // Its INSERT ran in the open transaction (a rollback makes it transient
   // again). Set when the INSERT runs, so that the flush also knows which new
@@ -277,11 +285,12 @@ class InstanceState {
   // Place on the Session's list of persistent objects with touched_ set
   // (SessionImpl::reached_), which the flush compares.
   std::uint32_t reached_at_ = not_reached;
+  // A pending object's place in the order of add() (0: not pending); the
+  // Session numbers them again when 32 bits run out (PendingObjects).
+  std::uint32_t insert_order_ = 0;
   // Column values as the database last had them (index = mapper column index);
   // comparing against them is how changes to plain struct members are found.
   detail::CommittedValues committed_;
-  detail::ColumnBits expired_;
-  std::uint64_t insert_order_ = 0;
   struct ParentLink {
     const Relationship* relationship;
     const void* parent;
@@ -335,8 +344,10 @@ class InstanceState {
   ParentLinks parents_;
 };
 
-// Every loaded object carries one (docs/performance.md, W2 memory).
-static_assert(sizeof(void*) != 8 || sizeof(InstanceState) <= 88);
+// Every loaded object carries one (docs/performance.md, W2 memory). 64 bytes
+// rely on the compiler placing the flags in the key's tail padding, as the
+// Itanium C++ ABI that g++ and clang++ follow does for [[no_unique_address]].
+static_assert(sizeof(void*) != 8 || sizeof(InstanceState) <= 64);
 
 }  // namespace relate
 

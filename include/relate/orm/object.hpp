@@ -35,10 +35,7 @@ class CycleCollector;
 
 class ObjectBlock {
  public:
-  ObjectBlock() noexcept {
-    state_.block_ = this;
-    count_new();
-  }
+  ObjectBlock() noexcept { count_new(); }
   ObjectBlock(const ObjectBlock&) = delete;
   ObjectBlock& operator=(const ObjectBlock&) = delete;
   virtual ~ObjectBlock();
@@ -46,6 +43,8 @@ class ObjectBlock {
   virtual void* object() noexcept = 0;
   virtual const std::type_info& type() const noexcept = 0;
   InstanceState& state() noexcept { return state_; }
+  // The block that holds `state`.
+  static ObjectBlock* of(const InstanceState& state) noexcept;
   std::size_t use_count() const noexcept { return refs_.load(std::memory_order_relaxed); }
 
   void retain() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
@@ -75,6 +74,18 @@ class ObjectBlock {
   ObjectBlock* next_tracked_ = nullptr;
 };
 
+// A block is not standard-layout (it has virtual functions), so offsetof is
+// "conditionally supported" for it; g++ and clang++ support it for a class
+// without virtual bases, which is the case the warning guards.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+inline ObjectBlock* ObjectBlock::of(const InstanceState& state) noexcept {
+  constexpr std::size_t at = offsetof(ObjectBlock, state_);
+  return reinterpret_cast<ObjectBlock*>(
+      const_cast<char*>(reinterpret_cast<const char*>(&state) - at));
+}
+#pragma GCC diagnostic pop
+
 // Connects the relationship members of a new object to it (relationship.cpp).
 void bind_handles(ObjectBlock& block);
 // The same for an object the ORM creates from its mapper (rows being loaded).
@@ -96,6 +107,8 @@ class TypedBlock final : public ObjectBlock {
   explicit TypedBlock(CreatedBy by) : value_{} { bind_handles(*this, *by.mapper); }
   void* object() noexcept override { return &value_; }
   const std::type_info& type() const noexcept override { return typeid(T); }
+  // What a Ptr<T> reaches from its block: a fixed offset, no virtual call.
+  T* value() noexcept { return &value_; }
 
  private:
   T value_;
@@ -108,6 +121,10 @@ void prepare_access(InstanceState& state);
 void note_access(InstanceState& state) noexcept;
 
 }  // namespace detail
+
+inline detail::ObjectBlock* InstanceState::block() const noexcept {
+  return detail::ObjectBlock::of(*this);
+}
 
 /// A type-erased handle to any mapped object (the Session's views return these).
 class Object {
@@ -154,14 +171,12 @@ class Ptr {
 
   Ptr() noexcept = default;
   Ptr(std::nullptr_t) noexcept {}
-  Ptr(const Ptr& o) noexcept : block_(o.block_), object_(o.object_) {
+  Ptr(const Ptr& o) noexcept : block_(o.block_) {
     if (block_) block_->retain();
   }
-  Ptr(Ptr&& o) noexcept
-      : block_(std::exchange(o.block_, nullptr)), object_(std::exchange(o.object_, nullptr)) {}
+  Ptr(Ptr&& o) noexcept : block_(std::exchange(o.block_, nullptr)) {}
   Ptr& operator=(Ptr o) noexcept {
     std::swap(block_, o.block_);
-    std::swap(object_, o.object_);
     return *this;
   }
   ~Ptr() {
@@ -172,7 +187,6 @@ class Ptr {
   static Ptr adopt(detail::ObjectBlock* block) noexcept {
     Ptr p;
     p.block_ = block;
-    p.object_ = block ? static_cast<T*>(block->object()) : nullptr;
     return p;
   }
   /// A new reference to a block (used by relate itself).
@@ -187,16 +201,17 @@ class Ptr {
   /// object with expired attributes throws DetachedInstanceError.
   T* operator->() const {
     prepare();
-    return object_;
+    return object();
   }
   T& operator*() const {
     prepare();
-    return *object_;
+    return *object();
   }
   /// The object without loading anything.
   T* get() const noexcept {
-    if (block_ && block_->state().needs_access_hook()) detail::note_access(block_->state());
-    return object_;
+    if (!block_) return nullptr;
+    if (block_->state().needs_access_hook()) detail::note_access(block_->state());
+    return object();
   }
 
   explicit operator bool() const noexcept { return block_ != nullptr; }
@@ -208,7 +223,7 @@ class Ptr {
     if (!block_) return nullptr;
     if (block_->state().needs_access_hook()) detail::note_access(block_->state());
     block_->retain();
-    return std::shared_ptr<T>(object_, [b = block_](T*) { b->release(); });
+    return std::shared_ptr<T>(object(), [b = block_](T*) { b->release(); });
   }
 
   friend bool operator==(const Ptr& a, const Ptr& b) noexcept { return a.block_ == b.block_; }
@@ -220,8 +235,12 @@ class Ptr {
     if (st.needs_access_hook()) detail::prepare_access(st);
   }
 
+  // A Ptr<T> only ever holds a TypedBlock<T> (from() checks the type), so the
+  // object is found from the block and a handle is one pointer: a collection's
+  // array and a many-to-one member hold half the bytes two pointers took.
+  T* object() const noexcept { return static_cast<detail::TypedBlock<T>*>(block_)->value(); }
+
   detail::ObjectBlock* block_ = nullptr;
-  T* object_ = nullptr;
 };
 
 /// Creates a mapped object: `make<User>()` value-initialises, `make<User>({.name = "x"})`
