@@ -471,6 +471,19 @@ void SessionImpl::install_identity(InstanceState& st, std::span<const Value> key
   entered_identity_map(st);
 }
 
+void SessionImpl::install_identity_from_members(InstanceState& st) {
+  // Every new row of a flush comes here: a one-column key is read onto the
+  // stack, not into a vector of its own.
+  const Mapper& m = *st.mapper_;
+  const void* obj = st.block()->object();
+  if (m.primary_key().size() == 1) {
+    const std::array<Value, 1> key{m.columns()[m.primary_key().front()]->get(obj)};
+    install_identity(st, key);
+  } else {
+    install_identity(st, m.primary_key_of(obj));
+  }
+}
+
 void SessionImpl::entered_identity_map(InstanceState& st) noexcept {
   // Persistent now: the next handle access records it, and a change made
   // before (a new or detached object) is compared by the next flush.

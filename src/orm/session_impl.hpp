@@ -559,6 +559,8 @@ class SessionImpl {
   void attach(InstanceState& st);
   void detach(InstanceState& st, bool forget_identity);
   void install_identity(InstanceState& st, std::span<const Value> key);
+  // The same with the key its members hold now (a new row, a changed key).
+  void install_identity_from_members(InstanceState& st);
   // The seen/touched bookkeeping of an object that has just entered the map.
   void entered_identity_map(InstanceState& st) noexcept;
   // instance_from_row(); with `taken` (the same row) its values may be moved.

@@ -1264,7 +1264,7 @@ void UnitOfWork::finalize() {
   for (InstanceState* row : inserts_) {
     InstanceState& st = *row;
     st.insert_order_ = 0;
-    s_.install_identity(st, st.mapper_->primary_key_of(st.block()->object()));
+    s_.install_identity_from_members(st);
     s_.snapshot(st);
     release.push_back(&st);
   }
@@ -1274,13 +1274,13 @@ void UnitOfWork::finalize() {
       if (u.replaces) {  // row switch: the new object takes over the row
         s_.mark_bulk_deleted(*u.replaces);
         st.insert_order_ = 0;
-        s_.install_identity(st, m->primary_key_of(st.block()->object()));
+        s_.install_identity_from_members(st);
       } else if (!key_members_hold_identity(*m, st)) {
         // The primary key itself changed: re-key the identity map, and remember
         // the old key so a rollback can put it back (spec 6.6).
         s_.identity_map_.remove(st);
         s_.rekeyed_.emplace_back(&st, st.identity_.values());
-        s_.install_identity(st, m->primary_key_of(st.block()->object()));
+        s_.install_identity_from_members(st);
       }
       s_.snapshot(st);
       release.push_back(&st);
