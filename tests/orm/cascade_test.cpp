@@ -940,7 +940,7 @@ TEST_P(CascadeTest, ReverseAssignmentDoesNotLoadTheCollection) {  // spec 7.2
   EXPECT_EQ(recorder_.count("SELECT"), 0u) << "no SQL at assignment time";
   ASSERT_EQ(p->children.size(), 3u) << "the queued change applies when the collection loads";
   s.commit();
-  EXPECT_EQ(rows("SELECT count(*) FROM children WHERE parent_id = " + std::to_string(id))[0][0]
+  EXPECT_EQ(rows("SELECT count(*) FROM children WHERE parent_id = :id", {{"id", Value(id)}})[0][0]
                 .as_integer(),
             3);
 }

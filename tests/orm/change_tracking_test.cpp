@@ -254,7 +254,7 @@ TEST_P(ChangeTrackingTest, ObjectsThatOnlyExpiredCollectionsHeldAreFreedAfterCom
   const std::size_t before = live_objects();
   s.commit();
   EXPECT_EQ(live_objects(), before - 6) << "the six pets were freed, the owners kept";
-  EXPECT_EQ(rows("SELECT name FROM pets WHERE id = " + std::to_string(renamed_id)).at(0).at(0),
+  EXPECT_EQ(rows("SELECT name FROM pets WHERE id = :id", {{"id", Value(renamed_id)}}).at(0).at(0),
             Value("renamed"));
 
   recorder_.clear();

@@ -61,8 +61,8 @@ class CollectionHistoryTest : public OrmTest {
   // The pets of an owner as the database has them, by name.
   std::vector<std::string> pets_of(std::int64_t owner) {
     std::vector<std::string> out;
-    for (const auto& r :
-         rows("SELECT name FROM pets WHERE owner_id = " + std::to_string(owner) + " ORDER BY name"))
+    for (const auto& r : rows("SELECT name FROM pets WHERE owner_id = :owner ORDER BY name",
+                              {{"owner", Value(owner)}}))
       out.push_back(r.at(0).as_text());
     return out;
   }

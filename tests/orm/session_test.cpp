@@ -510,7 +510,7 @@ TEST_P(SessionTest, UnflushedChangeSurvivesDroppingTheHandle) {
     u->fullname = "changed then dropped";
   }
   s.commit();
-  EXPECT_EQ(rows("SELECT fullname FROM users WHERE id = " + std::to_string(id))[0][0].as_text(),
+  EXPECT_EQ(rows("SELECT fullname FROM users WHERE id = :id", {{"id", Value(id)}})[0][0].as_text(),
             "changed then dropped");
 }
 

@@ -43,9 +43,9 @@ void OrmTest::create_schema() {
 
 Session OrmTest::session(SessionOptions options) { return Session(*engine_, registry_, options); }
 
-std::vector<Row> OrmTest::rows(const std::string& sql) {
+std::vector<Row> OrmTest::rows(const std::string& sql, const Params& params) {
   auto conn = engine_->connect();
-  auto result = conn.execute(text(sql));
+  auto result = conn.execute(text(sql), params);
   auto out = result.rows();
   recorder_.clear();
   return out;

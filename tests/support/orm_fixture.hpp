@@ -38,8 +38,9 @@ class OrmTest : public BackendTest {
   // Configures the registry, creates its tables and clears the recorder.
   void create_schema();
   Session session(SessionOptions options = {});
-  // Rows of a raw query through a separate connection (what is committed).
-  std::vector<Row> rows(const std::string& sql);
+  // Rows of a raw query through a separate connection (what is committed);
+  // values go in as bound parameters (`:name` in the SQL).
+  std::vector<Row> rows(const std::string& sql, const Params& params = {});
   std::int64_t count_rows(const std::string& table);
 
   std::unique_ptr<TestDatabase> db_;
