@@ -333,13 +333,16 @@ void SessionImpl::unhold(InstanceState& st) {
 }
 
 void SessionImpl::note_seen(InstanceState& st) noexcept {
-  mark_touched(st);
-  if (!st.unseen_) return;
+  st.touched_ = true;
+  const bool was_unseen = st.unseen_;
   st.unseen_ = false;
-  // Only persistent objects are on the list (mark_touched() has just entered
-  // this one, unless memory ran out).
-  if (st.session_ == this && st.has_identity_ && !reached_.add_seen(st))
-    seen_overflow_ = true;  // the next autoflush compares everything instead
+  // Only persistent objects are on the list. An unseen one goes straight to
+  // the seen end (every handle access after a load or a flush comes here
+  // once), not among the touched ones first and then moved.
+  if (st.session_ != this || !st.has_identity_) return;
+  if (was_unseen ? reached_.add_seen(st) : reached_.add_touched(st)) return;
+  // Memory ran out: the next flush and autoflush compare everything instead.
+  touched_overflow_ = seen_overflow_ = true;
 }
 
 void SessionImpl::forget_seen(InstanceState& st) noexcept { st.unseen_ = false; }
