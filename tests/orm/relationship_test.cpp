@@ -590,6 +590,30 @@ TEST_P(RelationshipTest, TransientGraphsAreReclaimed) {
   EXPECT_EQ(live_objects(), before);
 }
 
+// A graph reached from one outside handle survives a collection whole: the
+// handle's object, what it refers to, and what those refer to in turn.
+TEST_P(RelationshipTest, GraphsReachedFromAHandleSurviveCollection) {
+  collect_cycles();
+  const auto before = live_objects();
+  {
+    Ptr<Address> kept;
+    {
+      auto jack = make<User>({.name = "jack"});
+      jack->addresses.push_back(make<Address>({.email = "first"}));
+      jack->addresses.push_back(make<Address>({.email = "second"}));
+      kept = jack->addresses[0];
+    }
+    EXPECT_EQ(collect_cycles(), 0u);
+    EXPECT_EQ(live_objects(), before + 3);
+    ASSERT_TRUE(kept->user);
+    EXPECT_EQ(kept->user->name, "jack");
+    ASSERT_EQ(kept->user->addresses.size(), 2u);
+    EXPECT_EQ(kept->user->addresses[1]->email, "second");
+  }
+  EXPECT_EQ(collect_cycles(), 3u);
+  EXPECT_EQ(live_objects(), before);
+}
+
 // The collector of one thread leaves another thread's objects alone, while
 // that thread lives and after a later thread takes over its number.
 TEST_P(RelationshipTest, EachThreadCollectsItsOwnCycles) {
