@@ -94,6 +94,21 @@ class UpdateBatchTest : public OrmTest {
   // A Session on the echoing engine, or on one without echo (in-place binding).
   Session session_on(bool echo) { return echo ? session() : Session(*quiet_, registry_); }
 
+  // Runs `pass` through the echoing engine (echo true: the SQL and parameters
+  // can be asserted) and then through the one without echo, with the
+  // recorder cleared before and the tables emptied after each pass.
+  template <class Pass>
+  void on_both_engines(Pass pass) {
+    for (bool echo : {true, false}) {
+      SCOPED_TRACE(echo ? "echo" : "no echo");
+      recorder_.clear();
+      pass(echo);
+      auto conn = engine_->connect();
+      for (const char* table : {"stock", "pages"})
+        conn.execute(text(std::string("DELETE FROM ") + table));
+    }
+  }
+
   void add_stock() {
     auto s = session();
     // Added out of key order: the UPDATEs below must still go in key order.
@@ -119,8 +134,7 @@ class UpdateBatchTest : public OrmTest {
 RELATE_INSTANTIATE_BACKENDS(UpdateBatchTest);
 
 TEST_P(UpdateBatchTest, CompositeKeyRowsGoInKeyOrderBatchedByChangedColumns) {
-  for (bool echo : {true, false}) {
-    SCOPED_TRACE(echo ? "echo" : "no echo");
+  on_both_engines([&](bool echo) {
     add_stock();
     {
       auto s = session_on(echo);
@@ -159,14 +173,11 @@ TEST_P(UpdateBatchTest, CompositeKeyRowsGoInKeyOrderBatchedByChangedColumns) {
     }
     EXPECT_EQ(stock_rows(),
               (std::vector<std::string>{"1a=11/null", "1b=11/n1b", "2a=21/n2a", "2b=21/null"}));
-    auto conn = engine_->connect();
-    conn.execute(text("DELETE FROM stock"));
-  }
+  });
 }
 
 TEST_P(UpdateBatchTest, RowsWithTheSameColumnsShareOneBatch) {
-  for (bool echo : {true, false}) {
-    SCOPED_TRACE(echo ? "echo" : "no echo");
+  on_both_engines([&](bool echo) {
     add_stock();
     {
       auto s = session_on(echo);
@@ -184,14 +195,11 @@ TEST_P(UpdateBatchTest, RowsWithTheSameColumnsShareOneBatch) {
     }
     EXPECT_EQ(stock_rows(),
               (std::vector<std::string>{"1a=10/same", "1b=10/same", "2a=20/same", "2b=20/same"}));
-    auto conn = engine_->connect();
-    conn.execute(text("DELETE FROM stock"));
-  }
+  });
 }
 
 TEST_P(UpdateBatchTest, ChangedCompositeKeyIsWrittenWhereTheOldKeyWasAndRekeys) {
-  for (bool echo : {true, false}) {
-    SCOPED_TRACE(echo ? "echo" : "no echo");
+  on_both_engines([&](bool echo) {
     add_stock();
     auto s = session_on(echo);
     auto moved = s.get<Stock>(2, "b");
@@ -210,14 +218,11 @@ TEST_P(UpdateBatchTest, ChangedCompositeKeyIsWrittenWhereTheOldKeyWasAndRekeys) 
     s.commit();
     EXPECT_EQ(stock_rows(),
               (std::vector<std::string>{"1a=10/null", "1b=10/null", "2a=20/null", "2c=99/null"}));
-    auto conn = engine_->connect();
-    conn.execute(text("DELETE FROM stock"));
-  }
+  });
 }
 
 TEST_P(UpdateBatchTest, TextKeyWithVersionCounterChecksTheOldVersion) {
-  for (bool echo : {true, false}) {
-    SCOPED_TRACE(echo ? "echo" : "no echo");
+  on_both_engines([&](bool echo) {
     {
       auto s = session();
       s.add(make<Page>({.slug = "home", .title = "Home"}));
@@ -257,15 +262,11 @@ TEST_P(UpdateBatchTest, TextKeyWithVersionCounterChecksTheOldVersion) {
     EXPECT_EQ(home->version, 2);
     s.rollback();
     EXPECT_EQ(rows("SELECT title FROM pages WHERE slug = 'home'").at(0).at(0).as_text(), "Home!");
-    auto conn = engine_->connect();
-    conn.execute(text("DELETE FROM pages"));
-  }
+  });
 }
 
 TEST_P(UpdateBatchTest, PostUpdateOfRowsInsertedByTheSameFlushUsesTheirNewKeys) {
-  for (bool echo : {true, false}) {
-    SCOPED_TRACE(echo ? "echo" : "no echo");
-    recorder_.clear();
+  on_both_engines([&](bool echo) {
     std::vector<Ptr<Widget>> widgets;
     std::vector<Ptr<Entry>> favorites;
     {
@@ -313,7 +314,7 @@ TEST_P(UpdateBatchTest, PostUpdateOfRowsInsertedByTheSameFlushUsesTheirNewKeys) 
       s.commit();
     }
     EXPECT_EQ(count_rows("widgets") + count_rows("entries"), 0);
-  }
+  });
 }
 
 }  // namespace
