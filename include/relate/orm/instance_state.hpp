@@ -250,8 +250,8 @@ class InstanceState {
 
   // What a handle access and an identity-map hit read comes first, so that
   // with the block's reference count it shares one cache line (ObjectBlock).
-  // The state holds no pointer to its block: the block is found from the
-  // state's address, as is every field here (docs/performance.md, finding 17).
+  // The state holds no pointer to its block: ObjectBlock::of() finds the
+  // block from the state's address (docs/performance.md, finding 17).
   const Mapper* mapper_ = nullptr;
   SessionImpl* session_ = nullptr;
   detail::ColumnBits expired_;
