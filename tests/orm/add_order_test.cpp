@@ -89,13 +89,15 @@ TEST_P(AddOrderTest, RenumberingKeepsTheOrderOfObjectsAddedBeforeAFailedFlush) {
   s.add(second);                                    // last - 1
   auto clash = make<Note>({.id = 1, .text = "x"});  // takes first's key once first is in
   s.add(clash);  // the numbers ran out: first 1, second 2, clash 3
+  auto after = make<Note>({.text = "after"});
+  s.add(after);  // 4 (without the renumbering it would wrap to 0 and go first)
   EXPECT_THROW(s.flush(), IntegrityError);
-  // The failed flush left all three pending in their order; without the
+  // The failed flush left all four pending in their order; without the
   // clash the same objects go in as added.
-  EXPECT_EQ(s.new_objects().size(), 3u);
+  EXPECT_EQ(s.new_objects().size(), 4u);
   s.expunge(clash);
   s.commit();
-  EXPECT_EQ(texts_by_key(), (Texts{"first", "second"}));
+  EXPECT_EQ(texts_by_key(), (Texts{"first", "second", "after"}));
 }
 
 RELATE_INSTANTIATE_BACKENDS(AddOrderTest);

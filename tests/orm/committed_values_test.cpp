@@ -136,15 +136,23 @@ TEST(ColumnBits, AtTheEdgeOfTheInlineWord) {
   for (std::size_t n : {1u, 56u, 57u, 58u, 64u, 65u, 129u, 57u, 0u, 200u, 2u}) {
     b.assign(n, true);
     ASSERT_EQ(b.size(), n);
+    EXPECT_EQ(b.any(), n != 0) << n;
     for (std::size_t i = 0; i < n; ++i) EXPECT_TRUE(b[i]) << n << " " << i;
     if (n != 0) b.set(n - 1, false);
     if (n > 1) b.set(0, false);
     for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(b[i], i != 0 && i != n - 1) << n << " " << i;
     b.assign(n, false);
+    EXPECT_FALSE(b.any()) << n;
     for (std::size_t i = 0; i < n; ++i) EXPECT_FALSE(b[i]) << n << " " << i;
     if (n != 0) {
       b.set(n / 2, true);
+      EXPECT_TRUE(b.any()) << n;
       for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(b[i], i == n / 2) << n << " " << i;
+      // Only the last flag on (in the last word of a heap array).
+      b.set(n / 2, false);
+      EXPECT_FALSE(b.any()) << n;
+      b.set(n - 1, true);
+      EXPECT_TRUE(b.any()) << n;
     }
   }
 }

@@ -103,6 +103,15 @@ class RelationshipTest : public OrmTest {
     });
     create_schema();
   }
+  // Commits a user "jack" with an address for each email; returns his id.
+  std::int64_t commit_jack(std::initializer_list<const char*> emails) {
+    auto s = session();
+    auto jack = make<User>({.name = "jack"});
+    for (const char* e : emails) jack->addresses.push_back(make<Address>({.email = e}));
+    s.add(jack);
+    s.commit();
+    return jack->id;
+  }
 };
 RELATE_INSTANTIATE_BACKENDS(RelationshipTest);
 
@@ -135,16 +144,7 @@ TEST_P(RelationshipTest, TransientObjectsStayInSync) {
 // changes `other` made since its last flush stay with `other` (the save-update
 // cascade follows them from `other`, never from the copy).
 TEST_P(RelationshipTest, ACopyStartsWithoutTheOriginalsUnflushedChanges) {
-  std::int64_t jack_id = 0;
-  {
-    auto s = session();
-    auto jack = make<User>(
-        {.name = "jack",
-         .addresses = {make<Address>({.email = "a1@x"}), make<Address>({.email = "a2@x"})}});
-    s.add(jack);
-    s.commit();
-    jack_id = jack->id;
-  }
+  const std::int64_t jack_id = commit_jack({"a1@x", "a2@x"});
   Ptr<User> jack;
   Ptr<Address> a1, a2;
   {
@@ -244,16 +244,7 @@ TEST_P(RelationshipTest, AddCascadesAndForeignKeysAreWrittenAtFlush) {
 }
 
 TEST_P(RelationshipTest, LazyLoadingAndTheIdentityMap) {
-  std::int64_t id = 0;
-  {
-    auto s = session();
-    auto jack = make<User>(
-        {.name = "jack",
-         .addresses = {make<Address>({.email = "b@x"}), make<Address>({.email = "a@x"})}});
-    s.add(jack);
-    s.commit();
-    id = jack->id;
-  }
+  const std::int64_t id = commit_jack({"b@x", "a@x"});
   auto s = session();
   auto jack = s.get<User>(id);
   recorder_.clear();
@@ -280,16 +271,7 @@ TEST_P(RelationshipTest, LazyLoadingAndTheIdentityMap) {
 // Copying a relationship member reads it as any other access does: an
 // unloaded collection or reference is loaded first, not copied as empty.
 TEST_P(RelationshipTest, CopyingAnUnloadedRelationshipLoadsItFirst) {
-  std::int64_t id = 0;
-  {
-    auto s = session();
-    auto jack = make<User>(
-        {.name = "jack",
-         .addresses = {make<Address>({.email = "b@x"}), make<Address>({.email = "a@x"})}});
-    s.add(jack);
-    s.commit();
-    id = jack->id;
-  }
+  const std::int64_t id = commit_jack({"b@x", "a@x"});
   auto s = session();
   auto jack = s.get<User>(id);
   recorder_.clear();
