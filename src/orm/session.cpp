@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <new>
 #include <utility>
 
 #include "orm/handle_access.hpp"
@@ -332,17 +333,18 @@ void SessionImpl::unhold(InstanceState& st) {
   }
 }
 
-void SessionImpl::note_seen(InstanceState& st) noexcept {
-  st.touched_ = true;
-  const bool was_unseen = st.unseen_;
-  st.unseen_ = false;
-  // Only persistent objects are on the list. An unseen one goes straight to
-  // the seen end (every handle access after a load or a flush comes here
-  // once), not among the touched ones first and then moved.
-  if (st.session_ != this || !st.has_identity_) return;
-  if (was_unseen ? reached_.add_seen(st) : reached_.add_touched(st)) return;
-  // Memory ran out: the next flush and autoflush compare everything instead.
-  touched_overflow_ = seen_overflow_ = true;
+bool ReachedStates::grow() noexcept {
+  // A place is 32 bits and its largest value means "not on the list".
+  constexpr std::uint32_t most = nowhere - 1;
+  if (capacity_ == most) return false;
+  const std::uint32_t capacity =
+      capacity_ == 0 ? 64 : (capacity_ > most / 2 ? most : 2 * capacity_);
+  std::unique_ptr<InstanceState*[]> bigger(new (std::nothrow) InstanceState*[capacity]);
+  if (bigger == nullptr) return false;
+  std::copy(items_.get(), items_.get() + size_, bigger.get());
+  items_ = std::move(bigger);
+  capacity_ = capacity;
+  return true;
 }
 
 void SessionImpl::forget_seen(InstanceState& st) noexcept { st.unseen_ = false; }
@@ -373,7 +375,10 @@ void SessionImpl::forget_touched(InstanceState& st) noexcept {
 }
 
 std::vector<InstanceState*> SessionImpl::touched_objects() const {
-  if (!touched_overflow_) return reached_.items();
+  if (!touched_overflow_) {
+    const auto items = reached_.items();
+    return {items.begin(), items.end()};
+  }
   std::vector<InstanceState*> out;
   for (const auto& [k, st] : identity_map_)
     if (st->touched_) out.push_back(st);
@@ -980,6 +985,15 @@ detail::ObjectBlock* SessionImpl::get(const Mapper& mapper, std::span<const Valu
     break;
   }
   return found;
+}
+
+const Mapper& SessionImpl::mapper_for_other(const std::type_info& type) {
+  auto it = mappers_by_type_.find(&type);
+  if (it == mappers_by_type_.end())
+    it = mappers_by_type_.emplace(&type, &registry_.mapper_for(type)).first;
+  last_type_ = &type;
+  last_mapper_ = it->second;
+  return *last_mapper_;
 }
 
 detail::ObjectBlock* SessionImpl::get_by_integer(const Mapper& mapper, std::int64_t key) {

@@ -136,15 +136,23 @@ void note_access(InstanceState& state) noexcept {
   if (state.session() != nullptr) state.session()->note_seen(state);
 }
 
-void prepare_access(InstanceState& state) {
-  note_access(state);
-  if (!state.needs_load()) return;
+namespace {
+// Kept out of prepare_access(), whose common case (the first access after a
+// load or a flush) then needs no stack frame for building a message.
+[[gnu::noinline, gnu::cold]] void load_on_access(InstanceState& state) {
   if (state.session() == nullptr)
     throw DetachedInstanceError(
         "Instance '" + (state.mapper() ? state.mapper()->describe(state.identity().view()) : "?") +
         "' is not bound to a Session; attribute refresh operation cannot proceed (keep it in a "
         "Session, or use SessionOptions::expire_on_commit = false)");
   state.session()->load_expired(state);
+}
+}  // namespace
+
+void prepare_access(InstanceState& state) {
+  note_access(state);
+  if (state.needs_load()) [[unlikely]]
+    load_on_access(state);
 }
 
 }  // namespace detail

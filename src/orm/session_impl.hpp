@@ -244,7 +244,7 @@ class ReachedStates {
   bool add_touched(InstanceState& st) noexcept {
     if (contains(st)) return true;
     if (!push(st)) return false;
-    swap(items_.size() - 1, first_seen_++);
+    swap(size_ - 1, first_seen_++);
     return true;
   }
   // Enters `st`, or moves it, among the seen objects.
@@ -258,7 +258,7 @@ class ReachedStates {
   void remove(InstanceState& st) noexcept {
     if (!contains(st)) return;
     std::size_t at = st.reached_at_;
-    if (at >= items_.size() || items_[at] != &st) {
+    if (at >= size_ || items_[at] != &st) {
       st.reached_at_ = nowhere;
       return;
     }
@@ -267,39 +267,44 @@ class ReachedStates {
       swap(at, last_unseen);
       at = last_unseen;
     }
-    swap(at, items_.size() - 1);
-    items_.pop_back();
+    swap(at, size_ - 1);
+    --size_;
     st.reached_at_ = nowhere;
   }
   // After a flush: nothing is seen since.
-  void forget_seen() noexcept { first_seen_ = items_.size(); }
+  void forget_seen() noexcept { first_seen_ = size_; }
   void clear() noexcept {
-    for (auto* st : items_) st->reached_at_ = nowhere;
-    items_.clear();
+    for (auto* st : items()) st->reached_at_ = nowhere;
+    size_ = 0;
     first_seen_ = 0;
   }
-  const std::vector<InstanceState*>& items() const noexcept { return items_; }
+  std::span<InstanceState* const> items() const noexcept { return {items_.get(), size_}; }
   std::span<InstanceState* const> seen_items() const noexcept {
-    return std::span<InstanceState* const>(items_).subspan(first_seen_);
+    return items().subspan(first_seen_);
   }
 
  private:
+  // The first handle access after a load or a flush comes here for every
+  // object it reaches, so the common case is a store and a count, with the
+  // growing kept out of line (an inlined vector::push_back made every caller
+  // save six registers for its reallocation path).
   bool push(InstanceState& st) noexcept {
-    try {
-      items_.push_back(&st);
-    } catch (...) {
+    if (size_ == capacity_ && !grow()) [[unlikely]]
       return false;
-    }
-    st.reached_at_ = static_cast<std::uint32_t>(items_.size() - 1);
+    items_[size_] = &st;
+    st.reached_at_ = size_++;
     return true;
   }
+  bool grow() noexcept;
   void swap(std::size_t a, std::size_t b) noexcept {
     std::swap(items_[a], items_[b]);
     items_[a]->reached_at_ = static_cast<std::uint32_t>(a);
     items_[b]->reached_at_ = static_cast<std::uint32_t>(b);
   }
-  std::vector<InstanceState*> items_;
-  std::size_t first_seen_ = 0;  // items_[first_seen_...] are the seen ones
+  std::unique_ptr<InstanceState*[]> items_;
+  std::uint32_t size_ = 0;  // places are 32-bit (InstanceState::reached_at_)
+  std::uint32_t capacity_ = 0;
+  std::uint32_t first_seen_ = 0;  // items_[first_seen_...] are the seen ones
 };
 
 // The pending objects by add order (their INSERTs go in that order): a vector
@@ -430,14 +435,13 @@ class SessionImpl {
   // The Registry's mapper for a type, remembered by the type_info's address
   // (the Registry looks types up by name, which costs a string hash).
   const Mapper& mapper_for(const std::type_info& type) {
-    if (&type == last_type_) return *last_mapper_;
-    auto it = mappers_by_type_.find(&type);
-    if (it == mappers_by_type_.end())
-      it = mappers_by_type_.emplace(&type, &registry_.mapper_for(type)).first;
-    last_type_ = &type;
-    last_mapper_ = it->second;
-    return *last_mapper_;
+    if (&type == last_type_) [[likely]]
+      return *last_mapper_;
+    return mapper_for_other(type);
   }
+  // mapper_for() when the type is not the last one asked for: out of line, so
+  // that a get() of the same type as before needs no stack frame for it.
+  [[gnu::noinline]] const Mapper& mapper_for_other(const std::type_info& type);
   // SELECT of the mapper's columns WHERE primary key = the positional values.
   const CompiledStatement& by_key_statement(const Mapper& mapper);
   detail::ObjectBlock* merge(detail::ObjectBlock* source, bool load);
@@ -469,8 +473,22 @@ class SessionImpl {
   bool keep_alive(InstanceState& st) noexcept;
   // Loads expired columns before an access through a handle.
   void load_expired(InstanceState& st);
-  // A handle reached a persistent object that is not on seen_ yet.
-  void note_seen(InstanceState& st) noexcept;
+  // A handle reached the object (detail::prepare_access: every handle access
+  // to an object not reached since its load or the last flush). Inline there,
+  // so that the first access to each of many objects is a few stores.
+  void note_seen(InstanceState& st) noexcept {
+    st.touched_ = true;
+    const bool was_unseen = st.unseen_;
+    st.unseen_ = false;
+    // Only persistent objects are on the list. An unseen one goes straight to
+    // the seen end (every handle access after a load or a flush comes here
+    // once), not among the touched ones first and then moved.
+    if (st.session_ != this || !st.has_identity_) return;
+    if (was_unseen ? reached_.add_seen(st) : reached_.add_touched(st)) [[likely]]
+      return;
+    // Memory ran out: the next flush and autoflush compare everything instead.
+    touched_overflow_ = seen_overflow_ = true;
+  }
   // Something an autoflush must write may have changed without a handle access
   // to a column (relationships, parents, attached objects): the next autoflush
   // runs in full.
