@@ -125,7 +125,9 @@ IdentityMap::iterator IdentityMap::find(const Mapper* mapper, std::span<const Va
   return found ? at(i) : end();
 }
 
-InstanceState* IdentityMap::find_integer(const Mapper* mapper, std::int64_t key,
+// Inlined into get_by_integer(), the identity-map hit of every get() by an
+// integer key.
+[[gnu::always_inline]] inline InstanceState* IdentityMap::find_integer(const Mapper* mapper, std::int64_t key,
                                          std::size_t hash) const noexcept {
   if (size_ == 0) return nullptr;
   // A live slot with the key's hash bits; an erased one never matches.

@@ -150,7 +150,7 @@ namespace {
 }  // namespace
 
 void prepare_access(InstanceState& state) {
-  note_access(state);
+  if (state.session() != nullptr) state.session()->note_seen(state);
   if (state.needs_load()) [[unlikely]]
     load_on_access(state);
 }

@@ -476,7 +476,7 @@ class SessionImpl {
   // A handle reached the object (detail::prepare_access: every handle access
   // to an object not reached since its load or the last flush). Inline there,
   // so that the first access to each of many objects is a few stores.
-  void note_seen(InstanceState& st) noexcept {
+  [[gnu::always_inline]] void note_seen(InstanceState& st) noexcept {
     st.touched_ = true;
     const bool was_unseen = st.unseen_;
     st.unseen_ = false;
