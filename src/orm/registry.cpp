@@ -98,7 +98,9 @@ const MetaData& Registry::metadata() {
 }
 
 void Registry::configure() {
-  if (configured_) return;
+  if (configured_.load(std::memory_order_acquire)) return;
+  std::lock_guard lock(configure_mutex_);
+  if (configured_.load(std::memory_order_relaxed)) return;
   MetaData md;
   std::set<std::string> tables;
   for (const auto& mp : mappers_) {
@@ -159,7 +161,7 @@ void Registry::configure() {
                      key_kind == TypeKind::small_integer;
   }
   resolve_relationships();
-  configured_ = true;
+  configured_.store(true, std::memory_order_release);
 }
 
 void Registry::table(std::string name, std::initializer_list<TableElement> elements) {

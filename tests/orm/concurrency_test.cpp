@@ -14,6 +14,7 @@
 #include <barrier>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -70,6 +71,60 @@ class Outcomes {
   mutable std::mutex mutex_;
   std::vector<std::string> items_;
 };
+
+// A Registry shared by threads, first used by several of them at once: the
+// first to arrive configures it and the others wait for the result. Before,
+// each of them configured it at the same time, and some threw or crashed.
+struct Shelf;
+struct Book {
+  std::int64_t id = 0;
+  std::optional<std::int64_t> shelf_id{};
+  One<Shelf> shelf{};
+};
+struct Shelf {
+  std::int64_t id = 0;
+  Many<Book> books{};
+};
+
+TEST(ThreadsSharingARegistry, FirstUsedByManyAtOnceItIsConfiguredOnce) {
+  constexpr int threads = 6;
+  Engine engine = create_engine("sqlite://");
+  for (int round = 0; round < 40; ++round) {
+    Registry registry;
+    registry.map<Shelf>("shelves", [](auto& m) {
+      m.column("id", &Shelf::id, primary_key());
+      m.relationship("books", &Shelf::books, {.back_populates = "shelf"});
+    });
+    registry.map<Book>("books", [](auto& m) {
+      m.column("id", &Book::id, primary_key());
+      m.column("shelf_id", &Book::shelf_id, foreign_key("shelves.id"));
+      m.relationship("shelf", &Book::shelf, {.back_populates = "books"});
+    });
+    Outcomes outcomes;
+    std::barrier start(threads);
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t)
+      workers.emplace_back([&, t] {
+        try {
+          start.arrive_and_wait();
+          // Half the threads start with a Session, half with make<T>().
+          std::optional<Session> session;
+          if (t % 2 == 0) session.emplace(engine, registry);
+          auto shelf = make<Shelf>();
+          auto book = make<Book>();
+          shelf->books.push_back(book);
+          outcomes.add(book->shelf == shelf ? "linked" : "not linked");
+          shelf->books.clear();
+        } catch (const std::exception& e) {
+          outcomes.add(std::string("error: ") + e.what());
+        }
+      });
+    for (auto& w : workers) w.join();
+    ASSERT_TRUE(registry.configured());
+    ASSERT_EQ(outcomes.count("linked"), static_cast<std::size_t>(threads))
+        << "round " << round << ": " << ::testing::PrintToString(outcomes.items());
+  }
+}
 
 class PostgresqlSessions : public ::testing::Test {
  protected:

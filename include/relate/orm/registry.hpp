@@ -15,8 +15,10 @@
 /// user did not: a wrong mapping fails there with a ConfigurationError that names
 /// the struct, the column or table, and the fix.
 
+#include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <typeindex>
 #include <unordered_map>
@@ -198,8 +200,10 @@ class Registry {
   }
 
   /// Builds the tables and checks every mapping. Runs once; later calls do nothing.
+  /// Threads may share a mapped Registry: the first of them to use it (a
+  /// Session, make<T>()) configures it while the others wait.
   void configure();
-  bool configured() const noexcept { return configured_; }
+  bool configured() const noexcept { return configured_.load(std::memory_order_acquire); }
 
   /// Throws InvalidRequest naming the type when it is not mapped.
   const Mapper& mapper_for(const std::type_info& type) const;
@@ -227,7 +231,10 @@ class Registry {
   std::vector<std::pair<std::string, std::vector<TableElement>>> plain_tables_;
   std::vector<std::unique_ptr<Mapper>> mappers_;
   std::unordered_map<std::type_index, Mapper*> by_type_;
-  bool configured_ = false;
+  // Set, with everything configure() builds, under configure_mutex_; read
+  // without it once set.
+  std::atomic<bool> configured_{false};
+  std::mutex configure_mutex_;
 };
 
 }  // namespace relate
