@@ -24,16 +24,46 @@
 namespace relate {
 
 namespace {
-std::atomic<std::size_t> live_blocks{0};
-}
+// The count of live objects is split over cache lines by thread, so that
+// threads creating and freeing objects do not pass one line back and forth.
+// An object freed by another thread than its creator's makes one part go
+// down and another up; only the sum means anything.
+struct alignas(64) LiveCount {
+  std::atomic<std::int64_t> n{0};
+};
+constexpr std::size_t live_parts = 64;
+LiveCount live_blocks[live_parts];
 
-std::size_t live_objects() noexcept { return live_blocks.load(); }
+// This thread's part: from the address of a thread-local byte, which stays
+// valid while thread-local objects are destroyed (objects can die then).
+LiveCount& live_part() noexcept {
+  thread_local char here;
+  const auto a = reinterpret_cast<std::uintptr_t>(&here);
+  return live_blocks[(a * 0x9E3779B97F4A7C15u) >> 58];
+}
+}  // namespace
+
+std::size_t live_objects() noexcept {
+  std::int64_t n = 0;
+  for (const auto& part : live_blocks) n += part.n.load(std::memory_order_relaxed);
+  return n < 0 ? 0 : static_cast<std::size_t>(n);
+}
 
 namespace detail {
 
 namespace {
-std::mutex list_mutex;
-ObjectBlock* list_head = nullptr;
+// The tracked objects are on one of several lists, by the number of the
+// thread that tracks them, each with its own lock: threads that create and
+// free objects in their own Sessions do not wait for each other, as they did
+// when every object took one process-wide lock to be tracked and untracked.
+struct TrackedList {
+  std::mutex mutex;
+  ObjectBlock* head = nullptr;
+};
+constexpr std::uint32_t list_count = 64;
+TrackedList lists[list_count];
+TrackedList& list_of(std::uint32_t thread) { return lists[thread % list_count]; }
+
 thread_local std::size_t tracked_here = 0;
 thread_local std::size_t threshold_here = 10000;
 
@@ -41,14 +71,15 @@ thread_local std::size_t threshold_here = 10000;
 // thread has a number, 1 and up, that its objects carry in the 4 bytes beside
 // their reference count (a thread id would take 8 more in every object). A
 // number is reused after its thread ends, so threads alive together never
-// share one. Both lists below are guarded by list_mutex.
+// share one. Both below are guarded by numbers_mutex.
+std::mutex numbers_mutex;
 std::vector<std::uint32_t> free_thread_numbers;
 std::uint32_t next_thread_number = 1;
 
 struct ThreadNumber {
   std::uint32_t n = 0;
   ThreadNumber() {
-    std::lock_guard lock(list_mutex);
+    std::lock_guard lock(numbers_mutex);
     if (free_thread_numbers.empty()) {
       n = next_thread_number++;
     } else {
@@ -57,7 +88,7 @@ struct ThreadNumber {
     }
   }
   ~ThreadNumber() {
-    std::lock_guard lock(list_mutex);
+    std::lock_guard lock(numbers_mutex);
     try {
       free_thread_numbers.push_back(n);
     } catch (...) {  // out of memory: the number is not reused
@@ -65,7 +96,7 @@ struct ThreadNumber {
   }
 };
 
-// Takes list_mutex the first time in a thread: call it before locking.
+// Takes numbers_mutex the first time in a thread.
 std::uint32_t this_thread() {
   thread_local const ThreadNumber number;
   return number.n;
@@ -73,35 +104,46 @@ std::uint32_t this_thread() {
 
 }  // namespace
 
-void ObjectBlock::count_new() noexcept { live_blocks.fetch_add(1); }
+void ObjectBlock::count_new() noexcept { live_part().n.fetch_add(1, std::memory_order_relaxed); }
 
 ObjectBlock::~ObjectBlock() {
-  live_blocks.fetch_sub(1);
-  if (thread_ != 0) CycleCollector::untrack(*this);
+  live_part().n.fetch_sub(1, std::memory_order_relaxed);
+  if (thread_.load(std::memory_order_relaxed) != 0) CycleCollector::untrack(*this);
+}
+
+void CycleCollector::unlink(ObjectBlock*& head, ObjectBlock& b) noexcept {
+  if (b.prev_tracked_)
+    b.prev_tracked_->next_tracked_ = b.next_tracked_;
+  else
+    head = b.next_tracked_;
+  if (b.next_tracked_) b.next_tracked_->prev_tracked_ = b.prev_tracked_;
+  b.thread_.store(0, std::memory_order_relaxed);
 }
 
 void CycleCollector::track(ObjectBlock& b) {
-  if (b.thread_ != 0) return;
+  if (b.thread_.load(std::memory_order_relaxed) != 0) return;
   const std::uint32_t me = this_thread();
-  std::lock_guard lock(list_mutex);
-  b.thread_ = me;
+  TrackedList& list = list_of(me);
+  std::lock_guard lock(list.mutex);
+  b.thread_.store(me, std::memory_order_relaxed);
   b.prev_tracked_ = nullptr;
-  b.next_tracked_ = list_head;
-  if (list_head) list_head->prev_tracked_ = &b;
-  list_head = &b;
+  b.next_tracked_ = list.head;
+  if (list.head) list.head->prev_tracked_ = &b;
+  list.head = &b;
   ++tracked_here;
 }
 
 void CycleCollector::untrack(ObjectBlock& b) noexcept {
+  // The number only changes under its list's lock (forget() clears it), so
+  // it is read again once that lock is held.
   const std::uint32_t me = this_thread();
-  std::lock_guard lock(list_mutex);
-  if (b.prev_tracked_)
-    b.prev_tracked_->next_tracked_ = b.next_tracked_;
-  else
-    list_head = b.next_tracked_;
-  if (b.next_tracked_) b.next_tracked_->prev_tracked_ = b.prev_tracked_;
-  if (b.thread_ == me && tracked_here > 0) --tracked_here;
-  b.thread_ = 0;
+  const std::uint32_t owner = b.thread_.load(std::memory_order_relaxed);
+  if (owner == 0) return;
+  TrackedList& list = list_of(owner);
+  std::lock_guard lock(list.mutex);
+  if (b.thread_.load(std::memory_order_relaxed) != owner) return;
+  unlink(list.head, b);
+  if (owner == me && tracked_here > 0) --tracked_here;
 }
 
 namespace {
@@ -121,9 +163,10 @@ std::size_t CycleCollector::collect() {
   const std::uint32_t me = this_thread();
   std::vector<ObjectBlock*> blocks;
   {
-    std::lock_guard lock(list_mutex);
-    for (ObjectBlock* b = list_head; b != nullptr; b = b->next_tracked_)
-      if (b->thread_ == me) blocks.push_back(b);
+    TrackedList& list = list_of(me);
+    std::lock_guard lock(list.mutex);
+    for (ObjectBlock* b = list.head; b != nullptr; b = b->next_tracked_)
+      if (b->thread_.load(std::memory_order_relaxed) == me) blocks.push_back(b);
   }
   // Each tracked block's place in `blocks`: one flat table instead of a node
   // per object (a Session that closes with 100,000 related objects comes here).
@@ -175,20 +218,17 @@ std::size_t CycleCollector::collect() {
 }
 
 void CycleCollector::forget(const void* registry) noexcept {
-  std::lock_guard lock(list_mutex);
-  for (ObjectBlock* b = list_head; b != nullptr;) {
-    ObjectBlock* next = b->next_tracked_;
-    const Mapper* m = b->state().mapper();
-    if (m != nullptr && static_cast<const void*>(&m->registry()) == registry) {
-      StateAccess::set_mapper(b->state(), nullptr);
-      if (b->prev_tracked_)
-        b->prev_tracked_->next_tracked_ = b->next_tracked_;
-      else
-        list_head = b->next_tracked_;
-      if (b->next_tracked_) b->next_tracked_->prev_tracked_ = b->prev_tracked_;
-      b->thread_ = 0;
+  for (TrackedList& list : lists) {
+    std::lock_guard lock(list.mutex);
+    for (ObjectBlock* b = list.head; b != nullptr;) {
+      ObjectBlock* next = b->next_tracked_;
+      const Mapper* m = b->state().mapper();
+      if (m != nullptr && static_cast<const void*>(&m->registry()) == registry) {
+        StateAccess::set_mapper(b->state(), nullptr);
+        unlink(list.head, *b);
+      }
+      b = next;
     }
-    b = next;
   }
 }
 

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <barrier>
+
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -641,6 +643,71 @@ TEST_P(RelationshipTest, EachThreadCollectsItsOwnCycles) {
     EXPECT_EQ(freed, 6u);
     EXPECT_EQ(live_objects(), before);
   }
+}
+
+// Tracked objects are kept on 64 lists, by thread number. With 65 threads
+// alive at once, two of them share a list; each still collects exactly its
+// own garbage.
+TEST_P(RelationshipTest, ThreadsSharingATrackingListCollectOnlyTheirOwn) {
+  collect_cycles();
+  const auto before = live_objects();
+  constexpr int threads = 65;
+  std::barrier made(threads + 1), collect(threads + 1);
+  std::vector<std::size_t> freed(threads, 0);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&, t] {
+      {
+        auto jack = make<User>({.name = "jack"});
+        for (int i = 0; i <= t % 3; ++i) jack->addresses.push_back(make<Address>({.email = "x"}));
+      }
+      made.arrive_and_wait();
+      collect.arrive_and_wait();
+      freed[static_cast<std::size_t>(t)] = collect_cycles();
+    });
+  std::size_t made_objects = 0;
+  for (int t = 0; t < threads; ++t) made_objects += static_cast<std::size_t>(2 + t % 3);
+  made.arrive_and_wait();
+  EXPECT_EQ(live_objects(), before + made_objects);
+  EXPECT_EQ(collect_cycles(), 0u) << "none of them is this thread's";
+  collect.arrive_and_wait();
+  for (auto& w : workers) w.join();
+  for (int t = 0; t < threads; ++t)
+    EXPECT_EQ(freed[static_cast<std::size_t>(t)], static_cast<std::size_t>(2 + t % 3)) << t;
+  EXPECT_EQ(live_objects(), before);
+}
+
+// An object freed by another thread than the one that tracks it leaves that
+// thread's list, while the thread lives and after it has ended.
+TEST_P(RelationshipTest, ObjectsFreedByAnotherThreadLeaveTheirList) {
+  collect_cycles();
+  const auto before = live_objects();
+  Ptr<User> kept_alive, outlives_thread;
+  std::barrier handed(2), dropped(2);
+  std::size_t freed_by_worker = 99;
+  std::thread worker([&] {
+    // Made last, "a" is at the head of the worker's list when this thread
+    // frees it: freeing it under the wrong list would leave that head dangling
+    // for the worker's collect_cycles() (AddressSanitizer reports it).
+    outlives_thread = make<User>({.name = "b", .addresses = {make<Address>({.email = "y"})}});
+    kept_alive = make<User>({.name = "a", .addresses = {make<Address>({.email = "x"})}});
+    handed.arrive_and_wait();
+    dropped.arrive_and_wait();
+    // Its list no longer holds the user this thread dropped, only the other.
+    freed_by_worker = collect_cycles();
+  });
+  handed.arrive_and_wait();
+  kept_alive->addresses.clear();  // no cycle left: the last handle frees both
+  kept_alive = nullptr;
+  EXPECT_EQ(live_objects(), before + 2);
+  dropped.arrive_and_wait();
+  worker.join();
+  EXPECT_EQ(freed_by_worker, 0u) << "the other user is still held here";
+  ASSERT_TRUE(outlives_thread);
+  EXPECT_EQ(outlives_thread->addresses.size(), 1u);
+  outlives_thread->addresses.clear();
+  outlives_thread = nullptr;
+  EXPECT_EQ(live_objects(), before);
 }
 
 TEST_P(RelationshipTest, LoadedAndDetachedGraphsAreReclaimed) {

@@ -20,6 +20,9 @@ class CycleCollector {
   // A Registry is going away: its objects that are still alive stop being
   // walked (their mappers are gone).
   static void forget(const void* registry) noexcept;
+
+ private:
+  static void unlink(ObjectBlock*& head, ObjectBlock& b) noexcept;
 };
 }  // namespace detail
 

@@ -64,10 +64,11 @@ class ObjectBlock {
   // Every loaded object has these: they are kept small (a count of 2^32
   // handles to one object would take 64 GiB of handles).
   std::atomic<std::uint32_t> refs_{0};
-  // Objects with relationship members are on a per-process list that the cycle
-  // collector walks (memory.md): the number of the thread that put the object
-  // there (0: not on the list), and the list's links.
-  std::uint32_t thread_ = 0;
+  // Objects with relationship members are on lists that the cycle collector
+  // walks (memory.md): the number of the thread that put the object there (0:
+  // not on a list), and the list's links. Atomic because another thread may
+  // free the object; the lists' locks order every change to it.
+  std::atomic<std::uint32_t> thread_{0};
   // Next to the count: a handle access reads the state's first fields.
   InstanceState state_;
   ObjectBlock* prev_tracked_ = nullptr;
