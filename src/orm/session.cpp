@@ -127,8 +127,8 @@ IdentityMap::iterator IdentityMap::find(const Mapper* mapper, std::span<const Va
 
 // Inlined into get_by_integer(), the identity-map hit of every get() by an
 // integer key.
-[[gnu::always_inline]] inline InstanceState* IdentityMap::find_integer(const Mapper* mapper, std::int64_t key,
-                                         std::size_t hash) const noexcept {
+[[gnu::always_inline]] inline InstanceState* IdentityMap::find_integer(
+    const Mapper* mapper, std::int64_t key, std::size_t hash) const noexcept {
   if (size_ == 0) return nullptr;
   // A live slot with the key's hash bits; an erased one never matches.
   const std::uintptr_t want = tag(hash);
