@@ -56,7 +56,7 @@ namespace {
 // thread that tracks them, each with its own lock: threads that create and
 // free objects in their own Sessions do not wait for each other, as they did
 // when every object took one process-wide lock to be tracked and untracked.
-struct TrackedList {
+struct alignas(64) TrackedList {  // a cache line each: no false sharing
   std::mutex mutex;
   ObjectBlock* head = nullptr;
 };

@@ -4,6 +4,7 @@
 #include "relate/orm/relationship.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <mutex>
@@ -30,17 +31,24 @@ std::unordered_map<std::type_index, Mapper*>& mapping_table() {
   static std::unordered_map<std::type_index, Mapper*> t;
   return t;
 }
-// Changes whenever the table does. Each thread keeps its last answer, good
-// while the table is unchanged: making objects of one type in a loop asks the
-// same question every time, and the table costs a lock and a hash of the
-// type's name.
+// Changes whenever the table does. Each thread keeps its recent answers, good
+// while the table is unchanged: making objects in a loop asks the same few
+// questions over and over (a parent, its children, in turn), and the table
+// costs a process-wide lock and a hash of the type's name, a lock that
+// threads making objects at the same time would wait on.
 std::atomic<std::uint64_t> table_version{1};
-struct LastAnswer {
-  const std::type_info* type = nullptr;
-  Mapper* mapper = nullptr;
+struct RecentAnswers {
+  struct Answer {
+    const std::type_info* type = nullptr;
+    Mapper* mapper = nullptr;
+  };
   std::uint64_t version = 0;
+  std::array<Answer, 8> answers{};  // by a hash of the type_info's address
+  Answer& slot(const std::type_info& type) noexcept {
+    return answers[(reinterpret_cast<std::uintptr_t>(&type) * 0x9E3779B97F4A7C15u) >> 61];
+  }
 };
-thread_local LastAnswer last_answer;
+thread_local RecentAnswers recent_answers;
 }  // namespace
 
 void remember_mapper(const std::type_info& type, Mapper* mapper) {
@@ -64,15 +72,21 @@ void forget_registry(const Registry* registry) {
 const Mapper* mapper_of(const std::type_info& type) {
   Mapper* m = nullptr;
   const std::uint64_t version = table_version.load(std::memory_order_acquire);
-  if (last_answer.type == &type && last_answer.version == version) {
-    m = last_answer.mapper;
+  RecentAnswers& recent = recent_answers;
+  if (recent.version != version) {
+    recent.answers = {};
+    recent.version = version;
+  }
+  RecentAnswers::Answer& answer = recent.slot(type);
+  if (answer.type == &type) {
+    m = answer.mapper;
   } else {
     std::lock_guard lock(table_mutex);
     auto& t = mapping_table();
     auto it = t.find(std::type_index(type));
     if (it == t.end()) return nullptr;
     m = it->second;
-    last_answer = {&type, m, version};
+    answer = {&type, m};
   }
   m->registry().configure();
   return m;

@@ -688,7 +688,7 @@ TEST_P(RelationshipTest, ObjectsFreedByAnotherThreadLeaveTheirList) {
   std::thread worker([&] {
     // Made last, "a" is at the head of the worker's list when this thread
     // frees it: freeing it under the wrong list would leave that head dangling
-    // for the worker's collect_cycles() (AddressSanitizer reports it).
+    // for the worker's collect_cycles(), which the sanitizer build reports.
     outlives_thread = make<User>({.name = "b", .addresses = {make<Address>({.email = "y"})}});
     kept_alive = make<User>({.name = "a", .addresses = {make<Address>({.email = "x"})}});
     handed.arrive_and_wait();
